@@ -1,0 +1,1 @@
+"""FitLab's engine: data -> model -> training -> diagnosis -> charts. No Streamlit here."""

@@ -1,0 +1,89 @@
+"""One training run from start to verdict, and its JSON form (the CLI contract)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from core.baselines import Baselines, compute_baselines
+from core.data import Dataset
+from core.diagnosis import Diagnosis, diagnose
+from core.hyperparameters import Hyperparameters
+from core.training import EpochRecord, History, Trainer
+
+
+@dataclass
+class RunResult:
+    hyperparameters: Hyperparameters
+    dataset: dict[str, Any]  # Dataset.summary()
+    history: History
+    best_epoch: int
+    status: str  # completed, early_stopped, diverged, stopped
+    test: dict[str, float | None]
+    baselines: Baselines
+    diagnosis: Diagnosis
+    model: nn.Module | None = field(default=None, repr=False)
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.status == "early_stopped"
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean_json(
+            {
+                "hyperparameters": self.hyperparameters.to_dict(),
+                "dataset": self.dataset,
+                "history": [r.to_dict() for r in self.history],
+                "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped_early,
+                "status": self.status,
+                "test": self.test,
+                "baselines": self.baselines,
+                "diagnosis": self.diagnosis.to_dict(),
+            }
+        )
+
+
+def clean_json(value: Any) -> Any:
+    """NaN and infinities become None: the output must be valid JSON (no NaN literals)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def run_experiment(
+    dataset: Dataset,
+    hp: Hyperparameters,
+    *,
+    stop_event: threading.Event | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    baselines: Baselines | None = None,
+) -> RunResult:
+    """Train to the end (or a stop request), evaluate on the test split, diagnose."""
+    trainer = Trainer(dataset, hp, stop_event)
+    for record in trainer:
+        if on_epoch is not None:
+            on_epoch(record)
+    if baselines is None:
+        baselines = compute_baselines(dataset)
+    test_loss, test_metric = trainer.evaluate_test() if trainer.history else (math.nan, math.nan)
+    return RunResult(
+        hyperparameters=hp,
+        dataset=dataset.summary(),
+        history=trainer.history,
+        best_epoch=trainer.best_epoch,
+        status=trainer.status,
+        test={"loss": test_loss, "metric": test_metric},
+        baselines=baselines,
+        diagnosis=diagnose(trainer.history, hp, baselines),
+        model=trainer.model,
+    )
