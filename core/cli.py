@@ -138,8 +138,10 @@ def _train(args: argparse.Namespace) -> None:
     payload = result.to_dict()
     if not quiet:
         test = payload["test"]
-        print(f"\n{result.status} after {len(result.history)} epoch(s); best epoch {result.best_epoch}; "
-              f"test loss {test['loss']}, test metric {test['metric']}")
+        print(
+            f"\n{result.status} after {len(result.history)} epoch(s); best epoch {result.best_epoch}; "
+            f"test loss {test['loss']}, test metric {test['metric']}"
+        )
         _print_diagnosis(payload)
     if args.json:
         _write_json(args.json, payload)
@@ -147,7 +149,9 @@ def _train(args: argparse.Namespace) -> None:
 
 def _diagnose(args: argparse.Namespace) -> None:
     history = read_history_csv(args.history)
-    best = min(range(len(history)), key=lambda i: history[i].val_loss if history[i].val_loss == history[i].val_loss else float("inf"))
+    best = min(
+        range(len(history)), key=lambda i: history[i].val_loss if history[i].val_loss == history[i].val_loss else float("inf")
+    )
     payload = {
         "hyperparameters": None,
         "dataset": None,

@@ -161,7 +161,7 @@ def read_csv(source: str | os.PathLike[str] | bytes | BinaryIO) -> pd.DataFrame:
             source = io.BytesIO(source)
         frame = pd.read_csv(source, sep=None, engine="python")  # sniffs , ; tab |
     except FileNotFoundError:
-        raise DataError(f"file not found: {source}") from None
+        raise DataError(f"file not found: {source!s}") from None
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
@@ -198,10 +198,7 @@ def load_csv(source: str | os.PathLike[str] | bytes | BinaryIO, target: str, see
         frame, y = frame[keep], y[keep]
     features = frame.drop(columns=[target])
     task = detect_task(y)
-    if task == "classification":
-        y = y.astype(str)
-    else:
-        y = pd.to_numeric(y, errors="coerce").astype(float)
+    y = y.astype(str) if task == "classification" else pd.to_numeric(y, errors="coerce").astype(float)
     label = name or (os.path.basename(str(source)) if isinstance(source, (str, os.PathLike)) else "uploaded.csv")
     return prepare(features.reset_index(drop=True), y.reset_index(drop=True), name=label, task=task, seed=seed, notes=notes)
 
@@ -222,9 +219,7 @@ def _split(
             )
     if len(target) < 10:
         raise DataError(f"{len(target)} rows is too few to split into train, validation and test sets (need 10)")
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        frame, target, test_size=TEST_SHARE, random_state=seed, stratify=stratify
-    )
+    x_rest, x_test, y_rest, y_test = train_test_split(frame, target, test_size=TEST_SHARE, random_state=seed, stratify=stratify)
     x_train, x_val, y_train, y_val = train_test_split(
         x_rest,
         y_rest,
@@ -280,7 +275,7 @@ def prepare(
         classes = sorted(target.unique().tolist(), key=_natural_key)
         index = {c: i for i, c in enumerate(classes)}
         encode = lambda s: s.map(index).to_numpy(dtype=np.int64)  # noqa: E731
-        ys = encode(y_train), encode(y_val), encode(y_test)
+        ys: tuple[np.ndarray, ...] = encode(y_train), encode(y_val), encode(y_test)
     else:
         classes = []
         mean, std = float(y_train.mean()), float(y_train.std(ddof=0)) or 1.0

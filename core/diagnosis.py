@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from core.history import EpochRecord
 from core.hyperparameters import (
     BATCH_SIZE_STEPS,
     LEARNING_RATE_STEPS,
@@ -47,14 +48,6 @@ CONVERGED_TAIL_DROP = 0.03  # validation still falling >= 3 % across the tail
 UNDERFIT_GAIN = 0.10  # Deepchecks: gain over the trivial model below 0.1
 UNDERFIT_VS_LINEAR = 0.95  # training loss no better than the linear model's validation loss
 EXTREME_LR = {"adam": 0.01, "adamw": 0.01, "sgd": 0.3}
-
-
-class RecordLike(Protocol):
-    epoch: int
-    train_loss: float
-    val_loss: float
-    train_metric: float
-    val_metric: float
 
 
 @dataclass(frozen=True)
@@ -207,7 +200,12 @@ def _check_underfitting(s: _Signals, baselines: dict[str, dict[str, float]] | No
                 f"({_fmt(trivial)}); a useful model gains at least {UNDERFIT_GAIN:.0%}"
             )
         linear = baselines.get("linear")
-        if not found and linear and linear["val_loss"] > UNDERFIT_GAIN * trivial and t_best >= UNDERFIT_VS_LINEAR * linear["val_loss"]:
+        if (
+            not found
+            and linear
+            and linear["val_loss"] > UNDERFIT_GAIN * trivial
+            and t_best >= UNDERFIT_VS_LINEAR * linear["val_loss"]
+        ):
             found.append(
                 f"training loss {_fmt(t_best)} is no better than a plain linear model's validation loss "
                 f"({_fmt(linear['val_loss'])}): the network is not using its extra capacity"
@@ -218,12 +216,14 @@ def _check_underfitting(s: _Signals, baselines: dict[str, dict[str, float]] | No
 
 
 def diagnose(
-    history: Sequence[RecordLike],
+    history: Sequence[EpochRecord],
     hp: Hyperparameters | None = None,
     baselines: dict[str, dict[str, float]] | None = None,
 ) -> Diagnosis:
     if not history:
-        return Diagnosis("not_converged", "No epoch was completed.", ["the history is empty"], _recommend("not_converged", hp, None))
+        return Diagnosis(
+            "not_converged", "No epoch was completed.", ["the history is empty"], _recommend("not_converged", hp, None)
+        )
     s = _Signals(
         train=[float(r.train_loss) for r in history],
         val=[float(r.val_loss) for r in history],
@@ -289,76 +289,160 @@ def _recommend(verdict: str, hp: Hyperparameters | None, s: _Signals | None) -> 
 
     lr = hp.learning_rate if hp else None
     if verdict == "diverged":
-        add("learning_rate", "decrease", _step(lr, LEARNING_RATE_STEPS, -2) if lr else None,
-            "Cheat sheet: too high a learning rate overshoots and diverges; cut it about 10x.")
+        add(
+            "learning_rate",
+            "decrease",
+            _step(lr, LEARNING_RATE_STEPS, -2) if lr else None,
+            "Cheat sheet: too high a learning rate overshoots and diverges; cut it about 10x.",
+        )
         if hp:
-            add("batch_size", "increase", _step(hp.batch_size, BATCH_SIZE_STEPS, +1),
-                "Larger batches give smoother, more stable steps (cheat sheet: batch size).")
+            add(
+                "batch_size",
+                "increase",
+                _step(hp.batch_size, BATCH_SIZE_STEPS, +1),
+                "Larger batches give smoother, more stable steps (cheat sheet: batch size).",
+            )
     elif verdict == "lr_too_high":
-        add("learning_rate", "decrease", _step(lr, LEARNING_RATE_STEPS, -1) if lr else None,
-            "Cheat sheet: a learning rate too high bounces around the minimum; about 3x smaller steps settle.")
+        add(
+            "learning_rate",
+            "decrease",
+            _step(lr, LEARNING_RATE_STEPS, -1) if lr else None,
+            "Cheat sheet: a learning rate too high bounces around the minimum; about 3x smaller steps settle.",
+        )
         if hp:
-            add("batch_size", "increase", _step(hp.batch_size, BATCH_SIZE_STEPS, +1),
-                "Cheat sheet: large batches give stable, smooth updates.")
+            add(
+                "batch_size",
+                "increase",
+                _step(hp.batch_size, BATCH_SIZE_STEPS, +1),
+                "Cheat sheet: large batches give stable, smooth updates.",
+            )
     elif verdict == "not_converged":
         slow = hp is not None and hp.learning_rate < 0.1 * EXTREME_LR[hp.optimizer] / 3
         if hp and slow:  # far below the usual start: go back to it rather than creep up
-            add("learning_rate", "increase", max(0.001, _step(hp.learning_rate, LEARNING_RATE_STEPS, +1)),
+            add(
+                "learning_rate",
+                "increase",
+                max(0.001, _step(hp.learning_rate, LEARNING_RATE_STEPS, +1)),
                 f"Cheat sheet: a learning rate too low learns very slowly; {hp.learning_rate:g} is far below the "
-                "usual start of 0.001.")
+                "usual start of 0.001.",
+            )
         if hp:
-            add("epochs", "increase", min(int(RANGES["epochs"][1]), hp.epochs * 2),
+            add(
+                "epochs",
+                "increase",
+                min(int(RANGES["epochs"][1]), hp.epochs * 2),
                 "Cheat sheet: too few epochs underfit; it was still improving, so train longer "
-                "(keep early stopping on so it ends itself).")
+                "(keep early stopping on so it ends itself).",
+            )
         if not slow:
-            add("learning_rate", "increase", _step(lr, LEARNING_RATE_STEPS, +1) if lr else None,
-                "Cheat sheet: a learning rate too low learns very slowly; about 3x larger steps.")
+            add(
+                "learning_rate",
+                "increase",
+                _step(lr, LEARNING_RATE_STEPS, +1) if lr else None,
+                "Cheat sheet: a learning rate too low learns very slowly; about 3x larger steps.",
+            )
     elif verdict == "underfitting":
         if hp and hp.hidden_layers == 0:
-            add("hidden_layers", "increase", 2, "Cheat sheet (underfits: increase depth): with no hidden layer the model is linear.")
+            add(
+                "hidden_layers",
+                "increase",
+                2,
+                "Cheat sheet (underfits: increase depth): with no hidden layer the model is linear.",
+            )
         if hp and hp.dropout > 0:
             add("dropout", "decrease", 0.0, "Cheat sheet (underfits: remove dropout): it limits what the model can fit.")
         if hp and hp.weight_decay > 0:
             add("weight_decay", "decrease", 0.0, "Weight decay pulls weights to zero; off while the model underfits.")
         if hp:
-            add("width", "increase", int(_step(hp.width, WIDTH_STEPS, +1)),
-                "Cheat sheet (underfits: increase width): more neurons capture more detail.")
+            add(
+                "width",
+                "increase",
+                int(_step(hp.width, WIDTH_STEPS, +1)),
+                "Cheat sheet (underfits: increase width): more neurons capture more detail.",
+            )
             if hp.hidden_layers > 0:
-                add("hidden_layers", "increase", min(8, hp.hidden_layers + 1),
-                    "Cheat sheet (underfits: increase depth): deeper nets learn more complex features.")
+                add(
+                    "hidden_layers",
+                    "increase",
+                    min(8, hp.hidden_layers + 1),
+                    "Cheat sheet (underfits: increase depth): deeper nets learn more complex features.",
+                )
             add("epochs", "increase", min(1000, hp.epochs * 2), "Cheat sheet (underfits: more epochs).")
-            add("learning_rate", "increase", _step(hp.learning_rate, LEARNING_RATE_STEPS, +1),
-                "Cheat sheet (underfits: increase learning rate).")
-            add("batch_size", "decrease", int(_step(hp.batch_size, BATCH_SIZE_STEPS, -1)),
-                "Cheat sheet (underfits: smaller batches add noise that can escape poor regions).")
+            add(
+                "learning_rate",
+                "increase",
+                _step(hp.learning_rate, LEARNING_RATE_STEPS, +1),
+                "Cheat sheet (underfits: increase learning rate).",
+            )
+            add(
+                "batch_size",
+                "decrease",
+                int(_step(hp.batch_size, BATCH_SIZE_STEPS, -1)),
+                "Cheat sheet (underfits: smaller batches add noise that can escape poor regions).",
+            )
         else:
             add("width", "increase", None, "Cheat sheet (underfits: increase width and depth).")
     elif verdict == "overfitting":
         # Strongest levers first (Tuning Playbook); contested cheat-sheet rows last, and said so.
         if hp and not hp.early_stopping:
-            add("early_stopping", "enable", True, "Cheat sheet (epochs: too many overfit; use early stopping): keeps the best epoch's weights.")
+            add(
+                "early_stopping",
+                "enable",
+                True,
+                "Cheat sheet (epochs: too many overfit; use early stopping): keeps the best epoch's weights.",
+            )
         if hp:
-            add("dropout", "increase", round(min(0.5, hp.dropout + 0.2), 2) if hp.dropout < 0.5 else round(min(0.9, hp.dropout + 0.1), 2),
-                "Cheat sheet (overfits: increase dropout, 0.2-0.5): forces redundancy.")
-            add("weight_decay", "increase", _step(hp.weight_decay, WEIGHT_DECAY_STEPS, +1) if hp.weight_decay > 0 else 1e-4,
-                "Weight decay (L2) keeps weights small and the model smoother; typical 1e-4.")
+            add(
+                "dropout",
+                "increase",
+                round(min(0.5, hp.dropout + 0.2), 2) if hp.dropout < 0.5 else round(min(0.9, hp.dropout + 0.1), 2),
+                "Cheat sheet (overfits: increase dropout, 0.2-0.5): forces redundancy.",
+            )
+            add(
+                "weight_decay",
+                "increase",
+                _step(hp.weight_decay, WEIGHT_DECAY_STEPS, +1) if hp.weight_decay > 0 else 1e-4,
+                "Weight decay (L2) keeps weights small and the model smoother; typical 1e-4.",
+            )
             if hp.width > 16:
-                add("width", "decrease", int(_step(hp.width, WIDTH_STEPS, -1)), "Cheat sheet (overfits: decrease width): less capacity to memorize.")
+                add(
+                    "width",
+                    "decrease",
+                    int(_step(hp.width, WIDTH_STEPS, -1)),
+                    "Cheat sheet (overfits: decrease width): less capacity to memorize.",
+                )
             if hp.hidden_layers > 1:
                 add("hidden_layers", "decrease", hp.hidden_layers - 1, "Cheat sheet (overfits: decrease depth).")
             if s is not None and not hp.early_stopping and s.best < len(s.val) - 1:
-                add("epochs", "decrease", max(1, s.epochs[s.best]), "Cheat sheet (overfits: fewer epochs): validation was best at this epoch.")
-            add("learning_rate", "decrease", _step(hp.learning_rate, LEARNING_RATE_STEPS, -1),
+                add(
+                    "epochs",
+                    "decrease",
+                    max(1, s.epochs[s.best]),
+                    "Cheat sheet (overfits: fewer epochs): validation was best at this epoch.",
+                )
+            add(
+                "learning_rate",
+                "decrease",
+                _step(hp.learning_rate, LEARNING_RATE_STEPS, -1),
                 "Cheat sheet (overfits: decrease learning rate). Contested: the Tuning Playbook calls a smaller "
-                "learning rate a poor regularizer; prefer the levers above.")
-            add("batch_size", "increase", int(_step(hp.batch_size, BATCH_SIZE_STEPS, +1)),
+                "learning rate a poor regularizer; prefer the levers above.",
+            )
+            add(
+                "batch_size",
+                "increase",
+                int(_step(hp.batch_size, BATCH_SIZE_STEPS, +1)),
                 "Cheat sheet (overfits: increase batch size, 'sometimes helps'). Contested: Karpathy lists smaller "
-                "batches as the regularizer and the Tuning Playbook says not to tune regularization with batch size.")
+                "batches as the regularizer and the Tuning Playbook says not to tune regularization with batch size.",
+            )
         else:
             add("dropout", "increase", None, "Cheat sheet (overfits: add dropout 0.2-0.5, weight decay, early stopping).")
     elif verdict == "good_fit" and hp and s is not None:
         n = len(s.val)
         if s.best / max(1, n - 1) <= 0.5 and not hp.early_stopping:
-            add("epochs", "decrease", max(1, s.epochs[s.best] + 5),
-                "Validation was best early: fewer epochs give the same model sooner (cheat sheet: epochs 20-50).")
+            add(
+                "epochs",
+                "decrease",
+                max(1, s.epochs[s.best] + 5),
+                "Validation was best early: fewer epochs give the same model sooner (cheat sheet: epochs 20-50).",
+            )
     return recs

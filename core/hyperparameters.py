@@ -144,10 +144,7 @@ HELP: dict[str, str] = {
         "Chance of switching a neuron off in each training step; forces redundancy. Start at 0; "
         "0.2-0.5 against overfitting; too high underfits."
     ),
-    "weight_decay": (
-        "L2 penalty on large weights: smoother, simpler models. Typical 1e-4 or 1e-5; too high "
-        "underfits."
-    ),
+    "weight_decay": ("L2 penalty on large weights: smoother, simpler models. Typical 1e-4 or 1e-5; too high underfits."),
     "optimizer": "Adam adapts step sizes per weight (start here); SGD uses momentum 0.9; AdamW decouples weight decay.",
     "activation": "Non-linearity between layers. ReLU is the usual start; tanh/sigmoid saturate in deep nets.",
     "seed": "Fixes initial weights, shuffling and the split: the same seed gives the same curves.",

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 
 from core.data import DataError
-from core.training import EpochRecord, History
+from core.history import EpochRecord, History
 
 # Accepted spellings, first match wins.
 TRAIN_LOSS = ("train_loss", "loss", "training_loss")

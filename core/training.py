@@ -13,14 +13,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
 from core.data import Dataset
+from core.history import EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.model import build_model
 
@@ -39,31 +39,6 @@ def configure_threads() -> int:
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    epoch: int  # 1-based
-    train_loss: float  # on the whole training set at the end of the epoch, dropout off
-    val_loss: float
-    train_metric: float  # accuracy (classification) or R^2 (regression)
-    val_metric: float
-    seconds: float  # wall time of the epoch, evaluation included
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class History(list[EpochRecord]):
-    """The per-epoch records of one run, with column access: history["val_loss"]."""
-
-    def column(self, name: str) -> list[float]:
-        return [float(getattr(record, name)) for record in self]
-
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
-        if isinstance(key, str):
-            return self.column(key)
-        return super().__getitem__(key)
 
 
 class EarlyStopping:
