@@ -64,7 +64,10 @@ class Dataset:
 
     @property
     def is_2d(self) -> bool:
-        return len(self.feature_names) == 2 and self.raw_train is not None
+        """Two numeric features: the model's predictions can be drawn over the plane."""
+        if len(self.feature_names) != 2 or self.raw_train is None:
+            return False
+        return all(pd.api.types.is_numeric_dtype(self.raw_train[c]) for c in self.feature_names)
 
     def summary(self) -> dict[str, Any]:
         return {

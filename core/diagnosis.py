@@ -47,7 +47,8 @@ OVERFIT_METRIC_GAP = 0.10  # validation metric >= 10 % (relative) below training
 CONVERGED_TAIL_DROP = 0.03  # validation still falling >= 3 % across the tail
 UNDERFIT_GAIN = 0.10  # Deepchecks: gain over the trivial model below 0.1
 UNDERFIT_VS_LINEAR = 0.95  # training loss no better than the linear model's validation loss
-EXTREME_LR = {"adam": 0.01, "adamw": 0.01, "sgd": 0.3}
+EXTREME_LR = {"adam": 0.01, "adamw": 0.01, "sgd": 0.3}  # at or above: evidence of instability
+LOW_LR = {"adam": 1e-4, "adamw": 1e-4, "sgd": 1e-3}  # at or below: evidence of slow progress
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,11 @@ def _check_overfitting(s: _Signals, hp: Hyperparameters | None, unstable: bool =
     return found
 
 
-def _check_not_converged(s: _Signals) -> list[str]:
+def _check_not_converged(s: _Signals, hp: Hyperparameters | None) -> list[str]:
+    """Best validation epoch in the last quarter and still falling there (Tuning Playbook).
+
+    A very small learning rate makes "still falling" slow: then a steady fall counts however small.
+    """
     n = len(s.val)
     if n < 2:
         return ["only one epoch was trained"]
@@ -179,11 +184,19 @@ def _check_not_converged(s: _Signals) -> list[str]:
     position = s.best / max(1, n - 1)
     tail_drop = (s.val[start] - s.val[s.best]) / s.val[start] if s.val[start] > 0 else 0.0
     falling = sum(s.train[i] < s.train[i - 1] for i in range(start + 1, n)) / max(1, tail - 1)
-    if position >= 1 - TAIL_SHARE and tail_drop >= CONVERGED_TAIL_DROP and falling >= 0.6:
-        return [
+    slow = hp is not None and hp.learning_rate <= LOW_LR[hp.optimizer]
+    steady = tail_drop >= CONVERGED_TAIL_DROP and falling >= 0.6
+    creeping = slow and tail_drop > 0 and falling >= 0.8
+    if position >= 1 - TAIL_SHARE and (steady or creeping):
+        found = [
             f"the best validation loss came at epoch {s.epochs[s.best]} of {s.epochs[-1]}, and it fell "
-            f"{tail_drop:.0%} over the last {tail} epochs; training loss fell in {falling:.0%} of them"
+            f"{tail_drop:.1%} over the last {tail} epochs; training loss fell in {falling:.0%} of them"
         ]
+        if slow and hp is not None:
+            found.append(
+                f"learning rate {hp.learning_rate:g} is low for {hp.optimizer} (usual start 0.001): small steps, slow progress"
+            )
+        return found
     return []
 
 
@@ -243,7 +256,7 @@ def diagnose(
             findings["lr_too_high"] = unstable
         for verdict, found in (
             ("overfitting", _check_overfitting(s, hp, unstable="lr_too_high" in findings)),
-            ("not_converged", _check_not_converged(s)),
+            ("not_converged", _check_not_converged(s, hp)),
             ("underfitting", _check_underfitting(s, baselines)),
         ):
             if found:
@@ -317,7 +330,7 @@ def _recommend(verdict: str, hp: Hyperparameters | None, s: _Signals | None) -> 
                 "Cheat sheet: large batches give stable, smooth updates.",
             )
     elif verdict == "not_converged":
-        slow = hp is not None and hp.learning_rate < 0.1 * EXTREME_LR[hp.optimizer] / 3
+        slow = hp is not None and hp.learning_rate <= LOW_LR[hp.optimizer]
         if hp and slow:  # far below the usual start: go back to it rather than creep up
             add(
                 "learning_rate",

@@ -1,0 +1,11 @@
+"""FitLab: a dashboard for understanding why a neural network fits badly and which knob to turn.
+
+Run with `make run`. Pages are listed here; compare, tune and learn pages will join the train page.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
+
+pages = [st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True)]
+st.navigation(pages).run()
