@@ -65,13 +65,15 @@ def loss_figure(
             )
         )
         fig.add_vline(x=best.epoch, line={"dash": "dot", "color": BEST_COLOR, "width": 1})
-    for name, values in (baselines or {}).items():
+    # Labels alternate sides so that two baselines with similar losses stay readable.
+    for index, (name, values) in enumerate((baselines or {}).items()):
         if values.get("val_loss") is not None and np.isfinite(values["val_loss"]):
             fig.add_hline(
                 y=values["val_loss"],
                 line={"dash": "dash", "color": BASELINE_COLORS.get(name, "#6b7280"), "width": 1},
                 annotation_text=f"{name} model (validation)",
-                annotation_position="top right",
+                annotation_position="top left" if index % 2 == 0 else "bottom right",
+                annotation_font_color=BASELINE_COLORS.get(name, "#6b7280"),
             )
     _layout(fig, "Loss", "epoch", "loss")
     if log_scale:

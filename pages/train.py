@@ -68,11 +68,12 @@ if choice is not None and hp is not None:
     widgets.parameter_table(choice.dataset, hp)
 
 st.title("FitLab: why does my network fit badly?")
-running = slot.job is not None and slot.job.running
 left, right, info = st.columns([1, 1, 4], vertical_alignment="center")
-left.button(
-    "Train", key="train", type="primary", disabled=running or choice is None or hp is None, on_click=start, args=(choice, hp)
-)
+busy = slot.job is not None and slot.job.running
+# Started from the script body, not a callback: the run uses the knobs exactly as this rerun read them.
+if left.button("Train", key="train", type="primary", disabled=busy or choice is None or hp is None) and not busy:
+    start(choice, hp)
+running = slot.job is not None and slot.job.running
 right.button("Stop", key="stop", disabled=not running, on_click=lambda: slot.job and slot.job.stop())
 if choice is not None:
     ds = choice.dataset

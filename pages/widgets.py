@@ -172,7 +172,9 @@ def parameter_table(dataset: Dataset, hp: Hyperparameters) -> None:
     total = sum(r.total for r in rows)
     st.sidebar.markdown(f"**Parameters the model will learn: {total:,}**")
     st.sidebar.caption("Weights and biases, set by backpropagation. The knobs above are hyperparameters: you set them.")
-    frame = pd.DataFrame([{"layer": r.layer, "shape": r.shape, "weights": r.weights, "biases": r.biases} for r in rows])
+    frame = pd.DataFrame(
+        [{"layer": f"{r.layer} ({r.shape.replace(' -> ', '→')})", "weights": r.weights, "biases": r.biases} for r in rows]
+    )
     st.sidebar.dataframe(frame, hide_index=True, width="stretch")
 
 
