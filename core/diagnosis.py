@@ -24,6 +24,9 @@ from core.hyperparameters import (
 )
 
 VERDICTS = ("diverged", "lr_too_high", "not_converged", "underfitting", "overfitting", "good_fit")
+# Which problem is reported first when several show (the guide's rule order): a run that blew up or
+# bounces says nothing reliable about fit; variance before convergence; bias last.
+PRIORITY = ("diverged", "lr_too_high", "overfitting", "not_converged", "underfitting")
 
 SUMMARIES = {
     "diverged": "Training blew up: the loss became infinite, NaN, or exploded far above where it started.",
@@ -106,13 +109,16 @@ def _check_diverged(s: _Signals) -> list[str]:
         if not (math.isfinite(t) and math.isfinite(v)):
             which = "training" if not math.isfinite(t) else "validation"
             return [f"{which} loss became {t if which == 'training' else v} at epoch {s.epochs[i]}; the run was ended there"]
+    # Exploded and did not come back: the last epoch sits far above the best and above the start.
+    # A spike that recovers is instability (see _check_unstable), not divergence.
     skip = max(1, math.ceil(SKIP_SHARE * len(s.train)))
-    for i in range(skip, len(s.train)):
-        low = min(s.train[:i])
-        if s.train[i] > EXPLOSION_FACTOR * low and s.train[i] > s.train[0]:
+    if len(s.train) > skip:
+        low = min(s.train[:-1])
+        last = s.train[-1]
+        if last > EXPLOSION_FACTOR * low and last > s.train[0]:
             return [
-                f"training loss exploded to {_fmt(s.train[i])} at epoch {s.epochs[i]}, "
-                f"{s.train[i] / low:.0f}x its best so far ({_fmt(low)}) and above where it started ({_fmt(s.train[0])})"
+                f"training loss ended at {_fmt(last)} in epoch {s.epochs[-1]}, {last / low:.0f}x its best "
+                f"({_fmt(low)}) and above where it started ({_fmt(s.train[0])})"
             ]
     return []
 
@@ -201,7 +207,7 @@ def _check_not_converged(s: _Signals, hp: Hyperparameters | None) -> list[str]:
 
 
 def _check_underfitting(s: _Signals, baselines: dict[str, dict[str, float]] | None) -> list[str]:
-    t_best = s.train[s.best]
+    t_best = min(s.train)  # the best fit of the training data the network reached
     found = []
     if baselines and "trivial" in baselines:
         trivial = baselines["trivial"]["val_loss"]
@@ -261,7 +267,7 @@ def diagnose(
         ):
             if found:
                 findings[verdict] = found
-    order = [v for v in VERDICTS if v in findings]
+    order = [v for v in PRIORITY if v in findings]
     verdict = order[0] if order else "good_fit"
     evidence = findings.get(verdict, [])
     if verdict == "good_fit":

@@ -161,7 +161,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "overfitting": {
         "description": "Tiny noisy data, a huge model, no regularization, long training, no early stopping.",
         "expected": "overfitting",
-        "dataset": {"name": "moons", "samples": 100, "noise": 0.35},
+        "dataset": {"name": "moons", "samples": 150, "noise": 0.4},
         "hyperparameters": {
             "hidden_layers": 4,
             "width": 512,
