@@ -181,4 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        print(f"error: unexpected failure ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -7,6 +7,7 @@ grid) go through exactly the same transformation.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 from dataclasses import dataclass, field
@@ -157,17 +158,47 @@ def load_builtin(name: str = DEFAULT_DATASET, samples: int = 1000, noise: float 
 # ---------------------------------------------------------------- CSV files
 
 
+DELIMITERS = ",;\t|"
+
+
+def _read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise DataError(f"file not found: {os.fspath(source)}") from None
+        except IsADirectoryError:
+            raise DataError(f"{os.fspath(source)} is a folder, not a CSV file") from None
+    return source.read()
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter among , ; tab | that the first lines agree on; a comma when none is clear."""
+    try:
+        return csv.Sniffer().sniff(text[:20_000], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
 def read_csv(source: str | os.PathLike[str] | bytes | BinaryIO) -> pd.DataFrame:
     """Read a CSV from a path, bytes or a file object; a clear DataError when it is not one."""
+    content = _read_bytes(source)
+    if not content.strip():
+        raise DataError("the file is empty")
     try:
-        if isinstance(source, bytes):
-            source = io.BytesIO(source)
-        frame = pd.read_csv(source, sep=None, engine="python")  # sniffs , ; tab |
-    except FileNotFoundError:
-        raise DataError(f"file not found: {source!s}") from None
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("latin-1")
+    if "\x00" in text:
+        raise DataError("this is not a text file (it contains binary data); save it as CSV")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=_delimiter(text))
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataError(f"could not read the file as CSV: {str(exc).splitlines()[0]}") from None
     if frame.shape[1] < 2:
         raise DataError("the file needs at least two columns: one or more features and a target")
@@ -199,6 +230,8 @@ def load_csv(source: str | os.PathLike[str] | bytes | BinaryIO, target: str, see
         notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
         keep = y.notna()
         frame, y = frame[keep], y[keep]
+    if len(y) == 0:
+        raise DataError(f"the target column {target!r} has no values")
     features = frame.drop(columns=[target])
     task = detect_task(y)
     y = y.astype(str) if task == "classification" else pd.to_numeric(y, errors="coerce").astype(float)
@@ -222,6 +255,13 @@ def _split(
             )
     if len(target) < 10:
         raise DataError(f"{len(target)} rows is too few to split into train, validation and test sets (need 10)")
+    if stratify is not None:
+        classes, smallest_split = target.nunique(), int(len(target) * min(TEST_SHARE, VAL_SHARE))
+        if smallest_split < classes:
+            raise DataError(
+                f"{classes} classes but only {len(target)} rows: the validation and test sets ({smallest_split} rows "
+                "each) cannot hold one row of every class; add rows or merge rare classes"
+            )
     x_rest, x_test, y_rest, y_test = train_test_split(frame, target, test_size=TEST_SHARE, random_state=seed, stratify=stratify)
     x_train, x_val, y_train, y_val = train_test_split(
         x_rest,

@@ -116,8 +116,9 @@ def _check_diverged(s: _Signals) -> list[str]:
         low = min(s.train[:-1])
         last = s.train[-1]
         if last > EXPLOSION_FACTOR * low and last > s.train[0]:
+            times = f"{last / low:.0f}x its best" if low > 0 else "far above its best"
             return [
-                f"training loss ended at {_fmt(last)} in epoch {s.epochs[-1]}, {last / low:.0f}x its best "
+                f"training loss ended at {_fmt(last)} in epoch {s.epochs[-1]}, {times} "
                 f"({_fmt(low)}) and above where it started ({_fmt(s.train[0])})"
             ]
     return []
@@ -457,7 +458,7 @@ def _recommend(verdict: str, hp: Hyperparameters | None, s: _Signals | None) -> 
             add("dropout", "increase", None, "Cheat sheet (overfits: add dropout 0.2-0.5, weight decay, early stopping).")
     elif verdict == "good_fit" and hp and s is not None:
         n = len(s.val)
-        if s.best / max(1, n - 1) <= 0.5 and not hp.early_stopping:
+        if s.best / max(1, n - 1) <= 0.5 and not hp.early_stopping and s.epochs[s.best] + 5 < hp.epochs:
             add(
                 "epochs",
                 "decrease",

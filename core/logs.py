@@ -38,18 +38,20 @@ def read_history_csv(path: str | os.PathLike[str]) -> History:
         raise DataError(f"the log needs {missing}; found columns: {', '.join(columns)}")
     tm_col, vm_col = _pick(columns, TRAIN_METRIC), _pick(columns, VAL_METRIC)
     epoch_col = _pick(columns, ("epoch",))
+    if frame.empty:
+        raise DataError(f"{path} has a header but no epochs")
+    if epoch_col is not None:
+        epochs = pd.to_numeric(frame[epoch_col], errors="coerce")
+        if epochs.isna().any():
+            bad = int(epochs.isna().to_numpy().argmax())
+            raise DataError(f"row {bad + 2}: the epoch must be a whole number, got {frame[epoch_col].iloc[bad]!r}")
+        offset = 1 if float(epochs.iloc[0]) == 0 else 0  # Keras counts epochs from 0
     history = History()
     for index, row in frame.iterrows():
         try:
             values = [float(row[c]) if c is not None else math.nan for c in (train_col, val_col, tm_col, vm_col)]
         except (TypeError, ValueError):
             raise DataError(f"row {int(str(index)) + 2}: loss values must be numbers") from None
-        epoch = int(row[epoch_col]) + (1 if _zero_based(frame, epoch_col) else 0) if epoch_col else len(history) + 1
+        epoch = int(epochs.iloc[len(history)]) + offset if epoch_col is not None else len(history) + 1
         history.append(EpochRecord(epoch, values[0], values[1], values[2], values[3], math.nan))
-    if not history:
-        raise DataError(f"{path} has a header but no epochs")
     return history
-
-
-def _zero_based(frame: pd.DataFrame, epoch_col: str | None) -> bool:
-    return epoch_col is not None and len(frame) > 0 and float(frame[epoch_col].iloc[0]) == 0

@@ -1,0 +1,329 @@
+"""core.cli: `python -m core train|diagnose`, the contract other tools rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core.cli import main
+from core.diagnosis import VERDICTS
+from core.hyperparameters import SCENARIOS, Hyperparameters
+
+REQUIRED_KEYS = {"hyperparameters", "dataset", "history", "best_epoch", "stopped_early", "test", "diagnosis"}
+OPTIONAL_KEYS = {"status", "baselines"}
+HISTORY_KEYS = {"epoch", "train_loss", "val_loss", "train_metric", "val_metric", "seconds"}
+RECOMMENDATION_KEYS = {"knob", "action", "value", "reason"}
+
+
+def _no_nan(token: str):
+    raise AssertionError(f"JSON contains the non-standard literal {token}")
+
+
+def _strict_json(text: str):
+    """Parse JSON and fail on NaN / Infinity literals, which standard JSON does not allow."""
+    return json.loads(text, parse_constant=_no_nan)
+
+
+def _check_payload(payload: dict) -> None:
+    assert REQUIRED_KEYS <= set(payload) <= REQUIRED_KEYS | OPTIONAL_KEYS
+    assert payload["history"], "no epochs"
+    for record in payload["history"]:
+        assert set(record) == HISTORY_KEYS
+    diagnosis = payload["diagnosis"]
+    assert diagnosis["verdict"] in VERDICTS
+    for rec in diagnosis["recommendations"]:
+        assert set(rec) == RECOMMENDATION_KEYS
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# ---------------------------------------------------------------- train
+
+
+def test_train_writes_the_json_contract(tmp_path, capsys):
+    target = tmp_path / "run.json"
+    code, out, err = _run(capsys, "train", "--dataset", "moons", "--samples", "200", "--epochs", "3", "--json", str(target))
+    assert code == 0, err
+    payload = _strict_json(target.read_text(encoding="utf-8"))
+    _check_payload(payload)
+    assert [r["epoch"] for r in payload["history"]] == [1, 2, 3]
+    assert payload["hyperparameters"] == Hyperparameters(epochs=3).to_dict()
+    assert payload["dataset"]["name"] == "moons"
+    assert sum(payload["dataset"]["rows"].values()) == 200
+    assert 1 <= payload["best_epoch"] <= 3
+    assert payload["stopped_early"] is False
+    assert set(payload["test"]) == {"loss", "metric"} and 0.0 <= payload["test"]["metric"] <= 1.0
+    # without --json - the run is also narrated on stdout
+    assert out.count("epoch ") >= 3 and "verdict:" in out
+
+
+def test_json_to_stdout_prints_only_json(capsys):
+    code, out, err = _run(
+        capsys, "train", "--dataset", "moons", "--samples", "200", "--epochs", "2", "--width", "8", "--json", "-"
+    )
+    assert code == 0, err
+    payload = _strict_json(out)  # the whole of stdout is one JSON document
+    _check_payload(payload)
+    assert len(payload["history"]) == 2
+
+
+def test_flags_override_the_scenario(capsys):
+    code, out, err = _run(
+        capsys, "train", "--scenario", "overfitting", "--epochs", "3", "--width", "8", "--samples", "120", "--json", "-"
+    )
+    assert code == 0, err
+    payload = _strict_json(out)
+    hp = payload["hyperparameters"]
+    preset = SCENARIOS["overfitting"]
+    assert hp["epochs"] == 3 and hp["width"] == 8  # the flags
+    assert hp["hidden_layers"] == preset["hyperparameters"]["hidden_layers"]  # the rest of the preset
+    assert hp["early_stopping"] is preset["hyperparameters"]["early_stopping"]
+    assert payload["dataset"]["name"] == preset["dataset"]["name"]
+    assert sum(payload["dataset"]["rows"].values()) == 120  # --samples beats the preset's 100
+    assert len(payload["history"]) == 3
+
+
+def test_boolean_and_choice_flags(capsys):
+    code, out, err = _run(
+        capsys,
+        "train",
+        "--dataset",
+        "sine",
+        "--samples",
+        "100",
+        "--epochs",
+        "2",
+        "--width",
+        "8",
+        "--no-early-stopping",
+        "--optimizer",
+        "sgd",
+        "--activation",
+        "tanh",
+        "--json",
+        "-",
+    )
+    assert code == 0, err
+    payload = _strict_json(out)
+    hp = payload["hyperparameters"]
+    assert (hp["early_stopping"], hp["optimizer"], hp["activation"]) == (False, "sgd", "tanh")
+    assert payload["dataset"]["task"] == "regression"
+
+
+def test_train_on_a_csv_file(tmp_path, capsys):
+    rows = ["a,b,label"] + [f"{i % 7},{(i * 3) % 11},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    path = _write(tmp_path, "data.csv", "\n".join(rows) + "\n")
+    code, out, err = _run(capsys, "train", "--csv", path, "--target", "label", "--epochs", "2", "--width", "8", "--json", "-")
+    assert code == 0, err
+    payload = _strict_json(out)
+    assert payload["dataset"]["classes"] == ["no", "yes"]
+    assert payload["dataset"]["features"] == ["a", "b"]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _bad_inputs(tmp_path) -> dict[str, list[str]]:
+    no_val = _write(tmp_path, "no_val.csv", "epoch,loss\n0,1.0\n1,0.8\n")
+    data = _write(tmp_path, "data.csv", "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(30)))
+    missing = str(tmp_path / "missing.csv")
+    return {
+        "unknown-dataset": ["train", "--dataset", "nonsense"],
+        "learning-rate-5": ["train", "--dataset", "moons", "--learning-rate", "5"],
+        "learning-rate-text": ["train", "--dataset", "moons", "--learning-rate", "fast"],
+        "width-0": ["train", "--dataset", "moons", "--width", "0"],
+        "csv-missing-file": ["train", "--csv", missing, "--target", "y"],
+        "csv-without-target": ["train", "--csv", data],
+        "csv-unknown-target": ["train", "--csv", data, "--target", "z"],
+        "target-without-csv": ["train", "--dataset", "moons", "--target", "y"],
+        "csv-and-dataset": ["train", "--dataset", "moons", "--csv", data, "--target", "y"],
+        "unknown-flag": ["train", "--dataset", "moons", "--bogus"],
+        "unknown-scenario": ["train", "--scenario", "nonsense"],
+        "no-data": ["train", "--epochs", "3"],
+        "too-few-samples": ["train", "--dataset", "moons", "--samples", "5"],
+        "no-command": [],
+        "unknown-command": ["fit"],
+        "diagnose-without-history": ["diagnose"],
+        "diagnose-missing-file": ["diagnose", "--history", missing],
+        "diagnose-no-val-loss": ["diagnose", "--history", no_val],
+    }
+
+
+BAD_INPUT_NAMES = [
+    "unknown-dataset",
+    "learning-rate-5",
+    "learning-rate-text",
+    "width-0",
+    "csv-missing-file",
+    "csv-without-target",
+    "csv-unknown-target",
+    "target-without-csv",
+    "csv-and-dataset",
+    "unknown-flag",
+    "unknown-scenario",
+    "no-data",
+    "too-few-samples",
+    "no-command",
+    "unknown-command",
+    "diagnose-without-history",
+    "diagnose-missing-file",
+    "diagnose-no-val-loss",
+]
+
+
+def _assert_one_line_error(code: int, out: str, err: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert err.endswith("\n")
+
+
+@pytest.mark.parametrize("name", BAD_INPUT_NAMES)
+def test_bad_input_is_one_error_line_and_exit_code_2(name, tmp_path, capsys):
+    argv = _bad_inputs(tmp_path)[name]
+    code, out, err = _run(capsys, *argv)
+    _assert_one_line_error(code, out, err)
+    assert out == ""  # nothing ran
+
+
+def test_error_messages_say_what_is_wrong(tmp_path, capsys):
+    cases = _bad_inputs(tmp_path)
+    for name, needle in [
+        ("unknown-dataset", "nonsense"),
+        ("learning-rate-5", "learning_rate"),
+        ("csv-missing-file", "missing.csv"),
+        ("csv-without-target", "--target"),
+        ("unknown-flag", "--bogus"),
+        ("diagnose-no-val-loss", "val_loss"),
+    ]:
+        code, _, err = _run(capsys, *cases[name])
+        assert code == 2 and needle in err, (name, err)
+
+
+def test_unwritable_json_path_is_a_bad_input(tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "dir" / "out.json"
+    code, out, err = _run(
+        capsys, "train", "--dataset", "moons", "--samples", "100", "--epochs", "1", "--width", "4", "--json", str(target)
+    )
+    assert code == 2
+    assert err.startswith("error: ") and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("kind", "content"),
+    [
+        ("train", ""),  # empty CSV: csv.Error from the delimiter sniffer
+        ("train", "x,y\n" + "".join(f"{i},c{i // 4}\n" for i in range(20))),  # 5 classes, 4 test rows
+        ("train", "x,y\n" + "".join(f"{i},\n" for i in range(20))),  # target column all empty
+        ("diagnose", "epoch,loss,val_loss\n0,1.0,1.1\n,0.8,0.9\n"),  # blank epoch cell
+    ],
+    ids=["empty-csv", "classes-outnumber-test-rows", "empty-target", "blank-epoch-cell"],
+)
+def test_more_bad_files_are_one_error_line(kind, content, tmp_path, capsys):
+    path = _write(tmp_path, "input.csv", content)
+    argv = ["train", "--csv", path, "--target", "y", "--epochs", "1"] if kind == "train" else ["diagnose", "--history", path]
+    code, out, err = _run(capsys, *argv)
+    _assert_one_line_error(code, out, err)
+
+
+# ---------------------------------------------------------------- diagnose
+
+
+def _overfitting_log(tmp_path) -> str:
+    # Keras-style log: epoch counted from 0; validation best at the 4th row (epoch 4), then worse
+    val = [0.9, 0.7, 0.55, 0.5, 0.56, 0.63, 0.72, 0.8, 0.9, 1.0]
+    train = [0.9 * 0.8**i for i in range(10)]
+    lines = ["epoch,accuracy,loss,val_accuracy,val_loss"]
+    lines += [f"{i},{0.6 + 0.04 * i:.2f},{train[i]:.5f},0.75,{val[i]}" for i in range(10)]
+    return _write(tmp_path, "keras_log.csv", "\n".join(lines) + "\n")
+
+
+def test_diagnose_a_log_as_json(tmp_path, capsys):
+    code, out, err = _run(capsys, "diagnose", "--history", _overfitting_log(tmp_path), "--json", "-")
+    assert code == 0, err
+    payload = _strict_json(out)
+    _check_payload(payload)
+    assert len(payload["history"]) == 10
+    assert payload["history"][0]["epoch"] == 1
+    assert payload["best_epoch"] == 4
+    assert payload["diagnosis"]["verdict"] == "overfitting"
+
+
+def test_diagnose_prints_a_readable_verdict(tmp_path, capsys):
+    code, out, err = _run(capsys, "diagnose", "--history", _overfitting_log(tmp_path))
+    assert code == 0, err
+    assert "verdict: overfitting" in out
+
+
+def test_diagnose_writes_json_to_a_file(tmp_path, capsys):
+    target = tmp_path / "diag.json"
+    code, _, err = _run(capsys, "diagnose", "--history", _overfitting_log(tmp_path), "--json", str(target))
+    assert code == 0, err
+    assert _strict_json(target.read_text(encoding="utf-8"))["diagnosis"]["verdict"] == "overfitting"
+
+
+def test_nan_is_written_as_null(tmp_path, capsys):
+    log = _write(tmp_path, "nan_log.csv", "epoch,train_loss,val_loss\n1,1.0,1.1\n2,0.8,0.9\n3,nan,0.85\n")
+    code, out, err = _run(capsys, "diagnose", "--history", log, "--json", "-")
+    assert code == 0, err
+    payload = _strict_json(out)  # fails on a NaN literal
+    assert payload["history"][2]["train_loss"] is None
+    assert payload["history"][0]["seconds"] is None  # not in the log: NaN -> null as well
+    assert payload["history"][0]["train_loss"] == 1.0
+    assert payload["diagnosis"]["verdict"] == "diverged"
+
+
+# ---------------------------------------------------------------- as a separate process
+
+
+def test_python_dash_m_core(repo_root, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--dataset", "moons", "--samples", "200", "--epochs", "3", "--json", "-"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    payload = _strict_json(result.stdout)
+    _check_payload(payload)
+    assert len(payload["history"]) == 3
+
+
+def test_python_dash_m_core_bad_input_exit_code(repo_root):
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--dataset", "moons", "--learning-rate", "5"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    _assert_one_line_error(result.returncode, result.stdout, result.stderr)
+
+
+# ---------------------------------------------------------------- scenario presets
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_earns_its_verdict(name, tmp_path, capsys):
+    target = tmp_path / f"{name}.json"
+    code, _, err = _run(capsys, "train", "--scenario", name, "--json", str(target))
+    assert code == 0, err
+    payload = _strict_json(target.read_text(encoding="utf-8"))
+    assert payload["diagnosis"]["verdict"] == SCENARIOS[name]["expected"], payload["diagnosis"]["evidence"]

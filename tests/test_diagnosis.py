@@ -1,0 +1,286 @@
+"""core.diagnosis on hand-made curves: no training, every verdict from a curve built to show it."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import fields
+
+import pytest
+from conftest import make_history
+
+from core.diagnosis import VERDICTS, Diagnosis, diagnose
+from core.hyperparameters import SCENARIOS, Hyperparameters
+
+KNOBS = {f.name for f in fields(Hyperparameters)}
+ACTIONS = {"increase", "decrease", "enable", "disable", "set"}
+
+BINARY_BASELINES = {"trivial": {"val_loss": 0.69, "val_metric": 0.5}, "linear": {"val_loss": 0.45, "val_metric": 0.8}}
+
+
+def _recommendations_are_consistent(diagnosis: Diagnosis, hp: Hyperparameters | None) -> None:
+    """Every recommendation names a knob, a known action, and (with hp) a value that moves the right way."""
+    for rec in diagnosis.recommendations:
+        assert rec.knob in KNOBS, rec
+        assert rec.action in ACTIONS, rec
+        assert isinstance(rec.reason, str) and rec.reason, rec
+        if hp is None or rec.value is None:
+            continue
+        current = getattr(hp, rec.knob)
+        hp.replace(**{rec.knob: rec.value})  # "Apply" must give valid hyperparameters
+        if rec.action == "increase":
+            assert rec.value > current, rec
+        elif rec.action == "decrease":
+            assert rec.value < current, rec
+        elif rec.action == "enable":
+            assert rec.value is True and current is False, rec
+        elif rec.action == "disable":
+            assert rec.value is False and current is True, rec
+
+
+def _rec(diagnosis: Diagnosis, knob: str):
+    matches = [r for r in diagnosis.recommendations if r.knob == knob]
+    assert matches, f"no recommendation for {knob}: {diagnosis.recommendations}"
+    return matches[0]
+
+
+# ---------------------------------------------------------------- curves
+
+
+def falling(n: int, start: float = 1.0, rate: float = 0.9, floor: float = 0.0) -> list[float]:
+    return [floor + (start - floor) * rate**i for i in range(n)]
+
+
+def overfitting_curves(n: int = 30, best: int = 10):
+    """Training falls all the way; validation falls until epoch `best`, then climbs back up."""
+    train = falling(n, start=0.7, rate=0.9)
+    val = [t + 0.05 for t in train[:best]]
+    val += [val[-1] + 0.03 * (i + 1) for i in range(n - best)]
+    return train, val
+
+
+def converged_curves(n: int = 30):
+    """Fast fall, then a long flat plateau; validation just above training."""
+    train = [0.1 + 0.6 * math.exp(-i / 3) for i in range(n)]
+    val = [t + 0.02 for t in train]
+    return train, val
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def test_verdicts_are_the_six_and_cover_the_scenarios():
+    assert set(VERDICTS) == {"diverged", "lr_too_high", "not_converged", "underfitting", "overfitting", "good_fit"}
+    assert {s["expected"] for s in SCENARIOS.values()} <= set(VERDICTS)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+@pytest.mark.parametrize("where", ["train", "val"])
+def test_non_finite_loss_is_diverged(bad, where):
+    train, val = [1.0, 0.8, 0.6, 0.5], [1.0, 0.85, 0.7, 0.6]
+    (train if where == "train" else val)[3] = bad
+    diagnosis = diagnose(make_history(train, val))
+    assert diagnosis.verdict == "diverged"
+    assert any("epoch 4" in line for line in diagnosis.evidence)
+
+
+def test_explosion_is_diverged():
+    # finite, but the last epochs shoot to 15x and 60x the best loss, far above where training started
+    train = [1.0, 0.6, 0.4, 0.3, 0.25, 0.2, 0.2, 3.0, 12.0]
+    diagnosis = diagnose(make_history(train), Hyperparameters(learning_rate=0.01))
+    assert diagnosis.verdict == "diverged"
+    assert diagnosis.evidence
+    assert _rec(diagnosis, "learning_rate").action == "decrease"
+
+
+def test_diverged_recommends_a_much_smaller_learning_rate():
+    hp = Hyperparameters(learning_rate=0.1)
+    diagnosis = diagnose(make_history([1.0, 0.5, math.nan]), hp)
+    assert diagnosis.verdict == "diverged"
+    rec = _rec(diagnosis, "learning_rate")
+    assert rec.action == "decrease" and rec.value <= hp.learning_rate / 3
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def sawtooth(n: int = 20) -> list[float]:
+    """Every other epoch jumps back up by 0.3, and the troughs creep upwards."""
+    return [1.0] + [0.5 + 0.01 * i + (0.3 if i % 2 else 0.0) for i in range(1, n)]
+
+
+def test_sawtooth_is_lr_too_high():
+    hp = Hyperparameters(learning_rate=0.3, early_stopping=False)
+    train = sawtooth()
+    diagnosis = diagnose(make_history(train, [t + 0.05 for t in train], 0.7, 0.7), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "lr_too_high"
+    rec = _rec(diagnosis, "learning_rate")
+    assert rec.action == "decrease" and rec.value < hp.learning_rate
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_sawtooth_without_hyperparameters_or_baselines_is_still_lr_too_high():
+    diagnosis = diagnose(make_history(sawtooth()))
+    assert diagnosis.verdict == "lr_too_high"
+    assert _rec(diagnosis, "learning_rate").action == "decrease"
+
+
+def test_validation_u_shape_is_overfitting():
+    train, val = overfitting_curves(n=30, best=10)
+    hp = Hyperparameters(early_stopping=False, epochs=30)
+    diagnosis = diagnose(make_history(train, val, 0.99, 0.8), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "overfitting"
+    assert any(re.search(r"\bepoch 10\b", line) for line in diagnosis.evidence), diagnosis.evidence
+    dropout = _rec(diagnosis, "dropout")
+    assert dropout.action == "increase" and 0 < dropout.value <= 0.9
+    assert _rec(diagnosis, "early_stopping").action == "enable"
+    epochs = _rec(diagnosis, "epochs")
+    assert epochs.action == "decrease" and epochs.value == 10  # validation was best at epoch 10
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_overfitting_with_early_stopping_on_says_which_weights_were_kept():
+    train, val = overfitting_curves(n=20, best=8)
+    hp = Hyperparameters(early_stopping=True, patience=12)
+    diagnosis = diagnose(make_history(train, val), hp)
+    assert diagnosis.verdict == "overfitting"
+    assert any("epoch 8" in line for line in diagnosis.evidence)
+    assert all(r.knob != "early_stopping" for r in diagnosis.recommendations)  # already on
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_overfitting_dropout_recommendation_grows_from_the_current_rate():
+    train, val = overfitting_curves()
+    hp = Hyperparameters(dropout=0.5)
+    rec = _rec(diagnose(make_history(train, val), hp), "dropout")
+    assert rec.action == "increase" and 0.5 < rec.value <= 0.9
+
+
+def test_still_falling_at_the_end_is_not_converged():
+    train = falling(30, start=1.0, rate=0.93)
+    val = [t + 0.05 for t in train]
+    hp = Hyperparameters(epochs=30)
+    diagnosis = diagnose(make_history(train, val, 0.8, 0.78), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "not_converged"
+    assert _rec(diagnosis, "epochs").action == "increase"
+    assert _rec(diagnosis, "epochs").value > 30
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_not_converged_with_a_tiny_learning_rate_recommends_a_larger_one():
+    train = falling(30, start=1.0, rate=0.97)
+    hp = Hyperparameters(learning_rate=1e-5, epochs=30)
+    diagnosis = diagnose(make_history(train, [t + 0.05 for t in train]), hp)
+    assert diagnosis.verdict == "not_converged"
+    rec = _rec(diagnosis, "learning_rate")
+    assert rec.action == "increase" and rec.value > 1e-5
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def flat_high(n: int = 20) -> tuple[list[float], list[float]]:
+    train = [0.70, 0.69, 0.685] + [0.68] * (n - 3)
+    val = [0.70, 0.695, 0.69] + [0.69] * (n - 3)
+    return train, val
+
+
+def test_flat_loss_at_the_trivial_baseline_is_underfitting():
+    train, val = flat_high()
+    hp = Hyperparameters()
+    diagnosis = diagnose(make_history(train, val, 0.52, 0.5), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "underfitting"
+    width = _rec(diagnosis, "width")
+    assert width.action == "increase" and width.value > hp.width
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_flat_loss_without_baselines_is_underfitting():
+    train, val = flat_high()
+    assert diagnose(make_history(train, val)).verdict == "underfitting"
+
+
+def test_no_better_than_the_linear_model_is_underfitting():
+    # well below the trivial model, but no better than logistic regression: capacity unused
+    train = [0.6, 0.45, 0.4] + [0.38] * 17
+    val = [0.6, 0.46, 0.42] + [0.40] * 17
+    baselines = {"trivial": {"val_loss": 0.69, "val_metric": 0.5}, "linear": {"val_loss": 0.39, "val_metric": 0.84}}
+    diagnosis = diagnose(make_history(train, val, 0.84, 0.83), Hyperparameters(), baselines)
+    assert diagnosis.verdict == "underfitting"
+    assert any("linear" in line for line in diagnosis.evidence)
+
+
+def test_underfitting_linear_model_is_told_to_add_hidden_layers():
+    train, val = flat_high()
+    hp = Hyperparameters(hidden_layers=0, dropout=0.3, weight_decay=1e-3)
+    diagnosis = diagnose(make_history(train, val), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "underfitting"
+    assert _rec(diagnosis, "hidden_layers").action == "increase"
+    assert _rec(diagnosis, "dropout").action == "decrease"
+    assert _rec(diagnosis, "weight_decay").action == "decrease"
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_clean_converged_curve_well_below_baselines_is_good_fit():
+    train, val = converged_curves()
+    hp = Hyperparameters(epochs=30)
+    diagnosis = diagnose(make_history(train, val, 0.96, 0.95), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "good_fit"
+    assert diagnosis.secondary == []
+    assert diagnosis.evidence
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_good_fit_without_baselines():
+    train, val = converged_curves()
+    assert diagnose(make_history(train, val)).verdict == "good_fit"
+
+
+def test_good_fit_epoch_recommendation_never_increases_epochs():
+    # 6 epochs, validation best at epoch 3 (position 0.4 <= 0.5), early stopping off:
+    # the rule recommends epochs = best + 5 = 8, labelled "decrease", above the current 6.
+    hp = Hyperparameters(epochs=6, early_stopping=False)
+    train = [1.0, 0.3, 0.2, 0.2, 0.2, 0.2]
+    val = [1.0, 0.35, 0.25, 0.251, 0.252, 0.252]
+    diagnosis = diagnose(make_history(train, val, 0.9, 0.88), hp, BINARY_BASELINES)
+    assert diagnosis.verdict == "good_fit"
+    _recommendations_are_consistent(diagnosis, hp)
+
+
+def test_explosion_after_a_zero_loss_is_diverged():
+    diagnosis = diagnose(make_history([1.0, 0.0, 2.0, 2.0]))
+    assert diagnosis.verdict == "diverged"
+
+
+# ---------------------------------------------------------------- the result object
+
+
+def test_empty_history_is_not_converged():
+    diagnosis = diagnose([])
+    assert diagnosis.verdict == "not_converged"
+    assert diagnosis.evidence
+
+
+def test_single_epoch_is_not_converged():
+    assert diagnose(make_history([0.5], [0.6])).verdict == "not_converged"
+
+
+def test_secondary_verdicts_are_listed_in_the_evidence():
+    # unstable *and* overfitting: lr_too_high first, overfitting as secondary (metric gap)
+    train = sawtooth()
+    diagnosis = diagnose(make_history(train, [t + 0.05 for t in train], 0.99, 0.6))
+    assert diagnosis.verdict == "lr_too_high"
+    assert "overfitting" in diagnosis.secondary
+    assert any(line.startswith("also overfitting") for line in diagnosis.evidence)
+    assert diagnosis.verdict not in diagnosis.secondary
+
+
+@pytest.mark.parametrize(
+    "curves",
+    [converged_curves(), overfitting_curves(), flat_high(), (sawtooth(), sawtooth()), ([1.0, math.nan], [1.0, 1.0])],
+)
+def test_to_dict_is_json_ready(curves):
+    diagnosis = diagnose(make_history(*curves), Hyperparameters(), BINARY_BASELINES)
+    data = diagnosis.to_dict()
+    assert set(data) == {"verdict", "summary", "evidence", "recommendations", "secondary"}
+    assert data["verdict"] in VERDICTS and data["summary"]
+    for rec in data["recommendations"]:
+        assert set(rec) == {"knob", "action", "value", "reason"}
+    json.dumps(data, allow_nan=False)
