@@ -1,0 +1,65 @@
+"""The train page in a real browser: live curves, a slider touched mid-run, Stop, a scenario preset."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import points, shot, slider
+
+pytestmark = pytest.mark.browser
+
+
+def test_default_trains_with_live_updates_survives_a_slider_and_stops(page: Page) -> None:
+    # A long run: early stopping off, 1000 epochs, so there is time to watch, touch and stop it.
+    page.locator(".st-key-hp_early_stopping").get_by_text("Early stopping").click()
+    epochs = slider(page, "Epochs (maximum)")
+    epochs.focus()
+    epochs.press("End")
+    expect(epochs).to_have_attribute("aria-valuetext", "1000")
+
+    page.locator(".st-key-train button").click()
+    seen: list[int] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(set(seen)) < 3:
+        seen.append(points(page))
+        time.sleep(0.4)
+    distinct = sorted(set(n for n in seen if n > 0))
+    assert len(distinct) >= 2, f"the loss chart did not update during the run: {seen}"
+    assert distinct[-1] < 1000, "the run ended before updates could be seen"
+    shot(page, "train-running")
+
+    # Move a slider mid-run: the script reruns, the worker keeps training.
+    before_touch = points(page)
+    dropout = slider(page, "Dropout")
+    dropout.focus()
+    dropout.press("ArrowRight")
+    expect(dropout).to_have_attribute("aria-valuetext", "0.05")
+    time.sleep(2.0)
+    after_touch = points(page)
+    assert after_touch > before_touch, f"training did not continue after a slider move ({before_touch} -> {after_touch})"
+    expect(page.locator(".st-key-stop button")).to_be_enabled()
+
+    # Stop: ends within a second or two and keeps the partial curve.
+    page.locator(".st-key-stop button").click()
+    expect(page.locator(".st-key-train button")).to_be_enabled(timeout=5_000)
+    expect(page.get_by_text("Last run: stopped")).to_be_visible(timeout=5_000)
+    kept = points(page)
+    assert kept >= after_touch, f"the partial curve was lost on Stop ({after_touch} -> {kept})"
+    assert kept < 1000
+    expect(page.get_by_text("Verdict:")).to_be_visible()
+    shot(page, "train-stopped")
+
+
+def test_scenario_preset_trains_to_its_verdict(page: Page) -> None:
+    page.locator(".st-key-scenario").click()
+    page.get_by_role("option", name="underfitting").click()
+    expect(slider(page, "Hidden layers")).to_have_attribute("aria-valuetext", "0")
+    page.locator(".st-key-train button").click()
+    expect(page.get_by_text("Verdict: Underfitting")).to_be_visible(timeout=60_000)
+    expect(page.locator(".st-key-apply_0 button")).to_be_visible()
+    page.locator(".st-key-apply_0 button").click()  # first advice: add hidden layers
+    expect(slider(page, "Hidden layers")).to_have_attribute("aria-valuetext", "2")
+    shot(page, "scenario-underfitting")
