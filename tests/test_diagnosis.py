@@ -8,10 +8,10 @@ import re
 from dataclasses import fields
 
 import pytest
-from conftest import make_history
 
 from core.diagnosis import VERDICTS, Diagnosis, diagnose
 from core.hyperparameters import SCENARIOS, Hyperparameters
+from tests.conftest import make_history
 
 KNOBS = {f.name for f in fields(Hyperparameters)}
 ACTIONS = {"increase", "decrease", "enable", "disable", "set"}
