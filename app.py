@@ -7,5 +7,8 @@ import streamlit as st
 
 st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
 
-pages = [st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True)]
+pages = [
+    st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),
+    st.Page("pages/diagnose.py", title="Diagnose a log", icon=":material/upload_file:"),
+]
 st.navigation(pages).run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,16 @@ from core.data import Dataset, transform
 from core.history import EpochRecord
 from core.training import predict
 
+if TYPE_CHECKING:
+    from core.learning_curve import LearningCurveResult
+    from core.lr_finder import LrFinderResult
+
 TRAIN_COLOR = "#2563eb"
 VAL_COLOR = "#ea580c"
 BEST_COLOR = "#16a34a"
-BASELINE_COLORS = {"trivial": "#6b7280", "linear": "#7c3aed"}
+BASELINE_COLORS = {"trivial": "#6b7280", "linear": "#7c3aed", "boosted": "#0f766e"}
+GAP_FILL = "rgba(234, 88, 12, 0.12)"
+RISE_COLOR = "#dc2626"
 CLASS_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#db2777", "#7c3aed", "#0891b2", "#ca8a04", "#4b5563", "#dc2626", "#059669"]
 
 
@@ -38,6 +45,18 @@ def _best_index(history: Sequence[EpochRecord]) -> int | None:
     return min(finite, key=lambda i: history[i].val_loss) if finite else None
 
 
+def _rise_start(history: Sequence[EpochRecord], best: int, tolerance: float = 0.02) -> int | None:
+    """First epoch after the best from which validation loss stays above best + 2 % (None if it never does)."""
+    floor = history[best].val_loss * (1 + tolerance)
+    after = [i for i in range(best + 1, len(history))]
+    if len(after) < 2 or not all(np.isfinite(history[i].val_loss) for i in after):
+        return None
+    for i in after:
+        if all(history[j].val_loss > floor for j in range(i, len(history))):
+            return i
+    return None
+
+
 def loss_figure(
     history: Sequence[EpochRecord],
     *,
@@ -47,9 +66,22 @@ def loss_figure(
 ) -> go.Figure:
     """Train and validation loss per epoch, the best epoch marked, baselines as dashed lines."""
     epochs = [r.epoch for r in history]
+    train, val = [r.train_loss for r in history], [r.val_loss for r in history]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name="train loss", line={"color": TRAIN_COLOR}))
-    fig.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name="validation loss", line={"color": VAL_COLOR}))
+    fig.add_trace(go.Scatter(x=epochs, y=train, name="train loss", line={"color": TRAIN_COLOR}))
+    # The generalization gap: shaded where validation loss sits above training loss.
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=[max(v, t) if np.isfinite(v) and np.isfinite(t) else None for v, t in zip(val, train, strict=True)],
+            name="gap (validation above training)",
+            fill="tonexty",
+            fillcolor=GAP_FILL,
+            line={"width": 0},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(go.Scatter(x=epochs, y=val, name="validation loss", line={"color": VAL_COLOR}))
     index = (
         _best_index(history) if best_epoch is None else next((i for i, r in enumerate(history) if r.epoch == best_epoch), None)
     )
@@ -65,6 +97,17 @@ def loss_figure(
             )
         )
         fig.add_vline(x=best.epoch, line={"dash": "dot", "color": BEST_COLOR, "width": 1})
+        rise = _rise_start(history, index)
+        if rise is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[history[rise].epoch],
+                    y=[history[rise].val_loss],
+                    name=f"validation starts rising ({history[rise].epoch})",
+                    mode="markers",
+                    marker={"symbol": "triangle-up", "size": 12, "color": RISE_COLOR},
+                )
+            )
     # Labels alternate sides so that two baselines with similar losses stay readable.
     for index, (name, values) in enumerate((baselines or {}).items()):
         if values.get("val_loss") is not None and np.isfinite(values["val_loss"]):
@@ -172,4 +215,124 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.15},
     )
+    return fig
+
+
+def lr_finder_figure(result: LrFinderResult) -> go.Figure:
+    """Loss against learning rate (log axis): raw batch losses faint, the smoothed loss, the suggestion marked.
+
+    The y axis stops a quarter above the highest smoothed loss before the blow-up (the last 5 steps
+    of a sweep that stopped early, which fastai also leaves out), so that the exploding batches do
+    not flatten the valley the suggestion comes from.
+    """
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=result.learning_rates,
+            y=result.losses,
+            name="batch loss",
+            mode="markers",
+            marker={"color": TRAIN_COLOR, "size": 4, "opacity": 0.35},
+        )
+    )
+    fig.add_trace(go.Scatter(x=result.learning_rates, y=result.smoothed, name="smoothed loss", line={"color": TRAIN_COLOR}))
+    blow_up = 5 if result.stopped_early and len(result.smoothed) > 5 else 0
+    before = [v for v in result.smoothed[: len(result.smoothed) - blow_up] if np.isfinite(v)]
+    finite = [v for v in result.losses + result.smoothed if np.isfinite(v)]
+    if before and finite:
+        low, high = min(finite), max(before)
+        pad = max(high - low, 1e-3)
+        fig.update_yaxes(range=[max(0.0, low - 0.1 * pad), high + 0.25 * pad])
+    if result.suggestion_index >= 0:
+        index = result.suggestion_index
+        fig.add_trace(
+            go.Scatter(
+                x=[result.learning_rates[index]],
+                y=[result.smoothed[index]],
+                name=f"suggestion ({result.rule}): {result.suggestion:.2g}",
+                mode="markers",
+                marker={"symbol": "star", "size": 14, "color": BEST_COLOR},
+            )
+        )
+        fig.add_vline(x=result.snapped_suggestion, line={"dash": "dot", "color": BEST_COLOR, "width": 1})
+        fig.add_annotation(  # annotations on a log axis take log10 positions (shapes take data values)
+            x=float(np.log10(result.snapped_suggestion)),
+            y=1,
+            yref="paper",
+            text=f"slider: {result.snapped_suggestion:g}",
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"color": BEST_COLOR},
+        )
+    _layout(fig, "Learning-rate finder", "learning rate (log scale)", "training loss")
+    fig.update_xaxes(type="log", exponentformat="power")
+    return fig
+
+
+def learning_curve_figure(result: LearningCurveResult) -> go.Figure:
+    """Train and validation loss of the kept model against training rows used (log axis), the gap shaded."""
+    rows = [p.rows for p in result.points]
+    labels = [f"{p.rows}<br>({p.fraction * 100:g} %)" for p in result.points]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=rows, y=[p.train_loss for p in result.points], name="train loss", mode="lines+markers", line={"color": TRAIN_COLOR}
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=rows,
+            y=[p.val_loss for p in result.points],
+            name="validation loss",
+            mode="lines+markers",
+            line={"color": VAL_COLOR},
+            fill="tonexty",  # the train/validation gap
+            fillcolor="rgba(234, 88, 12, 0.12)",
+        )
+    )
+    _layout(fig, "Learning curve: would more data help?", "training rows used (log scale)", "loss (kept model)")
+    fig.update_xaxes(type="log", tickvals=rows, ticktext=labels)
+    fig.update_layout(legend_traceorder="normal")  # a filled trace would otherwise reverse the legend
+    return fig
+
+
+ROUND_COLORS = [
+    "#6b7280",
+    "#2563eb",
+    "#16a34a",
+    "#ea580c",
+    "#7c3aed",
+    "#db2777",
+    "#0891b2",
+    "#ca8a04",
+    "#4b5563",
+    "#dc2626",
+    "#059669",
+]
+
+
+def fix_path_figure(rounds: Sequence[tuple[str, Sequence[EpochRecord]]], *, log_scale: bool = False) -> go.Figure:
+    """Fix it for me: each round's validation loss (solid) and training loss (dotted), overlaid.
+
+    `rounds` pairs a label ("round 1: learning rate 0.3 -> 0.001") with that round's history.
+    """
+    fig = go.Figure()
+    for index, (label, history) in enumerate(rounds):
+        color = ROUND_COLORS[index % len(ROUND_COLORS)]
+        epochs = [r.epoch for r in history]
+        fig.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name=f"{label} (validation)", line={"color": color}))
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=[r.train_loss for r in history],
+                name=f"{label} (training)",
+                line={"color": color, "dash": "dot", "width": 1},
+                showlegend=False,
+            )
+        )
+    _layout(fig, "Fix it for me: each round's loss (solid: validation, dotted: training)", "epoch", "loss")
+    fig.update_layout(height=400, legend={"orientation": "v", "y": -0.25})
+    if log_scale:
+        fig.update_yaxes(type="log")
     return fig

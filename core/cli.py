@@ -1,4 +1,4 @@
-"""`python -m core train|diagnose`: the command-line contract other tools rely on.
+"""`python -m core train|diagnose|lr-find|learning-curve`: the command-line contract other tools rely on.
 
 Bad input prints one line `error: ...` on stderr and exits with code 2, never a traceback.
 """
@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from core.data import BUILTIN, DataError, load_builtin, load_csv
-from core.diagnosis import diagnose
+from core.diagnosis import Recommendation
 from core.experiment import RunResult, clean_json, run_experiment
+from core.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
 from core.hyperparameters import ACTIVATIONS, OPTIMIZERS, SCENARIOS, HyperparameterError, Hyperparameters
-from core.logs import read_history_csv
+from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
+from core.logs import diagnose_log, read_training_log
+from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
 from core.training import EpochRecord
 
 EXIT_BAD_INPUT = 2
@@ -50,6 +53,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     source.add_argument("--noise", type=float, help="noise for synthetic datasets (default 0.2)")
     source.add_argument("--csv", metavar="PATH", help="a CSV file")
     source.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    source.add_argument("--task", choices=("classification", "regression"), help="override the detected task of a CSV target")
+    source.add_argument("--exclude", metavar="COL[,COL]", help="CSV columns to leave out of the features, comma-separated")
     knobs = p.add_argument_group("hyperparameters (explicit flags override a --scenario)")
     for name, kind, text in HP_FLAGS:
         knobs.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
@@ -65,9 +70,40 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a network and diagnose the run")
     _add_train_options(train)
-    diag = commands.add_parser("diagnose", help="diagnose a per-epoch log (epoch, train_loss or loss, val_loss)")
+    diag = commands.add_parser(
+        "diagnose", help="diagnose a per-epoch log: Keras CSVLogger, Lightning metrics.csv, or epoch,train_loss,val_loss"
+    )
     diag.add_argument("--history", required=True, metavar="LOG.csv")
     diag.add_argument("--json", metavar="PATH|-")
+    fix = commands.add_parser("fix", help="Fix it for me: train, diagnose, apply the top advice, repeat")
+    _add_train_options(fix)
+    fix.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"fixes to try after the first run, 1..{MAX_ROUNDS} (default {DEFAULT_ROUNDS})",
+    )
+    lr_find = commands.add_parser("lr-find", help="learning-rate range test: sweep the learning rate, suggest one")
+    _add_train_options(lr_find)
+    sweep = lr_find.add_argument_group("sweep")
+    sweep.add_argument("--start", type=float, default=DEFAULT_START, help=f"first learning rate (default {DEFAULT_START:g})")
+    sweep.add_argument("--end", type=float, default=DEFAULT_END, help=f"last learning rate (default {DEFAULT_END:g})")
+    sweep.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"mini-batches in the sweep (default {DEFAULT_STEPS})")
+    curve = commands.add_parser("learning-curve", help="would more data help? train on growing shares of the training set")
+    _add_train_options(curve)
+    shares = curve.add_argument_group("learning curve")
+    shares.add_argument(
+        "--fractions",
+        default=",".join(f"{f:g}" for f in DEFAULT_FRACTIONS),
+        help="shares of the training set, increasing, comma-separated (default %(default)s)",
+    )
+    shares.add_argument(
+        "--equal-steps",
+        dest="equal_steps",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give every share as many optimizer steps as the full set (scales epochs and patience; default on)",
+    )
     return parser
 
 
@@ -85,9 +121,11 @@ def _dataset(args: argparse.Namespace, seed: int) -> Any:
     if args.csv:
         if not args.target:
             raise UsageError("--csv needs --target COLUMN")
-        return load_csv(args.csv, args.target, seed=seed)
-    if args.target:
-        raise UsageError("--target only applies with --csv")
+        exclude = [c.strip() for c in (args.exclude or "").split(",") if c.strip()]
+        return load_csv(args.csv, args.target, seed=seed, task=args.task, exclude=exclude)
+    for flag in ("target", "task", "exclude"):
+        if getattr(args, flag):
+            raise UsageError(f"--{flag} only applies with --csv")
     preset = SCENARIOS[args.scenario]["dataset"] if args.scenario and not args.dataset else {}
     name = args.dataset or preset.get("name")
     if name is None:
@@ -125,7 +163,8 @@ def _print_diagnosis(payload: dict[str, Any]) -> None:
     if diagnosis["recommendations"]:
         print("recommendations:")
         for rec in diagnosis["recommendations"]:
-            print(f"  * {rec['knob']}: {rec['action']} -> {rec['value']}  ({rec['reason']})")
+            value = "" if rec["value"] is None else f" -> {rec['value']}"  # a log has no settings to move from
+            print(f"  * {rec['knob']}: {rec['action']}{value}  ({rec['reason']})")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -147,8 +186,42 @@ def _train(args: argparse.Namespace) -> None:
         _write_json(args.json, payload)
 
 
+def _fix(args: argparse.Namespace) -> None:
+    hp = _hyperparameters(args)
+    dataset = _dataset(args, hp.seed)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    quiet = args.json == "-"
+
+    def report(index: int, result: RunResult, change: Recommendation | None) -> None:
+        if quiet:
+            return
+        what = (
+            "as given" if change is None else f"{change.knob}: {getattr(result.hyperparameters, change.knob)} ({change.action})"
+        )
+        print(
+            f"round {index}: {what:40s} -> {result.diagnosis.verdict:14s} kept val_loss {result.kept_val_loss:.4g} "
+            f"after {len(result.history)} epoch(s)",
+            flush=True,
+        )
+
+    outcome = fix_run(dataset, hp, args.rounds, on_round=report)
+    payload = outcome.to_dict()
+    if not quiet:
+        verdict = "fixed: good_fit" if outcome.fixed else f"not fixed: {outcome.final.diagnosis.verdict}"
+        print(
+            f"\n{verdict}; validation loss {'improved' if outcome.improved else 'did not improve'} "
+            f"({outcome.rounds[0].kept_val_loss:.4g} -> {outcome.final.kept_val_loss:.4g})"
+        )
+    if args.json:
+        _write_json(args.json, payload)
+
+
 def _diagnose(args: argparse.Namespace) -> None:
-    history = read_history_csv(args.history)
+    log = read_training_log(args.history)
+    history = log.history
+    for note in log.notes:
+        print(f"note: {note}", file=sys.stderr)
     best = min(
         range(len(history)), key=lambda i: history[i].val_loss if history[i].val_loss == history[i].val_loss else float("inf")
     )
@@ -160,10 +233,69 @@ def _diagnose(args: argparse.Namespace) -> None:
         "stopped_early": None,
         "test": None,
         "baselines": None,
-        "diagnosis": diagnose(history).to_dict(),
+        "diagnosis": diagnose_log(log).to_dict(),
+        "log_format": log.format,  # keras, lightning or plain
+        "log_metric": log.metric_name,  # what train_metric / val_metric hold, e.g. accuracy, mae; null: none
+        "log_notes": log.notes,
     }
     if args.json != "-":
+        print(f"log: {log.describe()}")
         _print_diagnosis(payload)
+    if args.json:
+        _write_json(args.json, payload)
+
+
+def _lr_find(args: argparse.Namespace) -> None:
+    hp = _hyperparameters(args)
+    dataset = _dataset(args, hp.seed)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    try:
+        result = find_learning_rate(dataset, hp, start=args.start, end=args.end, steps=args.steps)
+    except LrFinderError as exc:
+        raise UsageError(str(exc)) from None
+    payload = {"hyperparameters": hp.to_dict(), "dataset": dataset.summary(), "lr_finder": result.to_dict()}
+    if args.json != "-":
+        shown = sorted({*range(0, len(result.losses), 10), len(result.losses) - 1, max(result.suggestion_index, 0)})
+        for i in shown:
+            mark = "  <- suggestion" if i == result.suggestion_index else ""
+            print(f"lr {result.learning_rates[i]:.3g}  loss {result.losses[i]:.4f}  smoothed {result.smoothed[i]:.4f}{mark}")
+        print(f"\nsuggested learning rate: {result.snapped_suggestion:g} (rule {result.rule}, raw {result.suggestion:.3g})")
+        print(f"{len(result.losses)} steps in {result.seconds:.2f} s: {result.reason}")
+    if args.json:
+        _write_json(args.json, payload)
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise UsageError(f"--fractions must be numbers separated by commas, got {text!r}") from None
+
+
+def _print_point(point: LearningCurvePoint) -> None:
+    print(
+        f"{point.fraction * 100:5g} %  rows {point.rows:6d}  train_loss {point.train_loss:.4f}  val_loss {point.val_loss:.4f}  "
+        f"best epoch {point.best_epoch}/{point.epochs}  {point.status}  {point.seconds:.1f} s",
+        flush=True,
+    )
+
+
+def _learning_curve(args: argparse.Namespace) -> None:
+    hp = _hyperparameters(args)
+    dataset = _dataset(args, hp.seed)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    quiet = args.json == "-"
+    try:
+        result = learning_curve(
+            dataset, hp, _fractions(args.fractions), equal_steps=args.equal_steps, on_point=None if quiet else _print_point
+        )
+    except LearningCurveError as exc:
+        raise UsageError(str(exc)) from None
+    payload = {"hyperparameters": hp.to_dict(), "dataset": dataset.summary(), "learning_curve": result.to_dict()}
+    if not quiet:
+        print(f"\n{interpret(result)}")
     if args.json:
         _write_json(args.json, payload)
 
@@ -173,6 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "train":
             _train(args)
+        elif args.command == "fix":
+            _fix(args)
+        elif args.command == "lr-find":
+            _lr_find(args)
+        elif args.command == "learning-curve":
+            _learning_curve(args)
         else:
             _diagnose(args)
     except (UsageError, HyperparameterError, DataError) as exc:

@@ -7,9 +7,9 @@ grid) go through exactly the same transformation.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -22,6 +22,35 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from core.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, to_safe_csv
+
+__all__ = [
+    "BUILTIN",
+    "REAL",
+    "ROW_CAP",
+    "SYNTHETIC",
+    "ColumnInfo",
+    "CsvTable",
+    "DataError",
+    "Dataset",
+    "TaskGuess",
+    "analyze_columns",
+    "build_dataset",
+    "default_target",
+    "detect_task",
+    "features",
+    "guess_task",
+    "load_builtin",
+    "load_csv",
+    "prepare",
+    "profile",
+    "read_csv",
+    "read_table",
+    "safe_cell",
+    "to_safe_csv",
+    "transform",
+]
+
 SYNTHETIC = ("moons", "circles", "spiral", "xor", "gaussians", "sine")
 REAL = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 BUILTIN = SYNTHETIC + REAL
@@ -32,10 +61,6 @@ NOISE_RANGE = (0.0, 2.0)
 VAL_SHARE = 0.2
 TEST_SHARE = 0.2
 MAX_CATEGORIES = 20  # one-hot columns per categorical feature; rarer values share one column
-
-
-class DataError(ValueError):
-    """A dataset that cannot be used, with one sentence saying why."""
 
 
 @dataclass
@@ -155,88 +180,429 @@ def load_builtin(name: str = DEFAULT_DATASET, samples: int = 1000, noise: float 
     return prepare(frame, target.reset_index(drop=True), name=name, task=task, seed=seed, notes=notes)
 
 
-# ---------------------------------------------------------------- CSV files
+# ---------------------------------------------------------------- CSV files: what each column is
+
+ROW_CAP = 100_000  # rows a CSV trains on; a bigger file trains on a seeded random sample of this many
+MAX_CLASSES = 100  # more classes than this cannot be learned from a classroom-sized file
+MIN_CLASS_ROWS = 3  # one row each for training, validation and test
+DISTINCT_PER_ROW = 0.9  # share of distinct values from which a text column is an identifier or free text
+TARGET_NAMES = ("target", "label", "class", "y", "outcome")  # preferred default targets, case-insensitive
+ID_NAME = re.compile(r"(^|[\s_.-])(id|uuid|guid|key|index|idx|rownum|row|no|nr|number)$|^(id|uuid|guid)([\s_.-]|$)|[a-z]Id$|^#$")
+UNNAMED = re.compile(r"^(column \d+|unnamed.*|index)$", re.IGNORECASE)
+USABLE = ("number", "boolean", "category", "date")
+DROP_REASONS = {  # why a kind of column is not a feature, for the notes
+    "empty": "no values",
+    "constant": "the same value in every row",
+    "id": "ID-like, a different value in almost every row",
+    "text": "free text, a different value in almost every row",
+}
+
+DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}( \d{1,2}:\d{2}(:\d{2})?)?$")
+DATE_FORMATS = [
+    (r"^\d{4}-", "ISO8601", "year-month-day"),
+    (r"^\d{4}/", "%Y/%m/%d", "year/month/day"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y", "day.month.year"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{2}$", "%d.%m.%y", "day.month.year"),
+    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y", "month/day/year"),
+    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", "day/month/year"),
+    (r"^\d{1,2}-\d{1,2}-\d{4}$", "%d-%m-%Y", "day-month-year"),
+    (r"^\d{1,2}/\d{1,2}/\d{4} ", "%m/%d/%Y %H:%M", "month/day/year"),
+    (r"^\d{1,2}/\d{1,2}/\d{4} ", "%d/%m/%Y %H:%M", "day/month/year"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{4} ", "%d.%m.%Y %H:%M", "day.month.year"),
+]
 
 
-DELIMITERS = ",;\t|"
+@dataclass
+class ColumnInfo:
+    """What one column of a CSV is, for the profile and for choosing features."""
+
+    name: str
+    kind: str  # number, boolean, category, date, text, id, constant, empty
+    missing: int
+    distinct: int
+    rows: int
+    example: str
+    reason: str = ""  # why it cannot be a feature; empty when it can
+    date_format: str | None = None
+    date_order: str = ""  # e.g. "day/month/year", for the note
+
+    @property
+    def usable(self) -> bool:
+        return self.kind in USABLE
 
 
-def _read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
-    if isinstance(source, bytes):
-        return source
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            with open(source, "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            raise DataError(f"file not found: {os.fspath(source)}") from None
-        except IsADirectoryError:
-            raise DataError(f"{os.fspath(source)} is a folder, not a CSV file") from None
-    return source.read()
+def _date_format(values: pd.Series) -> tuple[str, str] | None:
+    """The date format that reads nearly all of these strings, or None when they are not dates."""
+    sample = values.head(200).astype(str).str.strip()
+    if sample.empty or sample.str.match(DATE_LIKE).mean() < DISTINCT_PER_ROW:
+        return None
+    best: tuple[float, str, str] | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for pattern, fmt, order in DATE_FORMATS:
+            if not sample.str.match(pattern).mean() >= DISTINCT_PER_ROW:
+                continue
+            parsed = _parse_dates(sample, fmt)
+            share = float(parsed.notna().mean())
+            if share >= DISTINCT_PER_ROW and (best is None or share > best[0]):
+                best = (share, fmt, order)
+    return None if best is None else (best[1], best[2])
 
 
-def _delimiter(text: str) -> str:
-    """The delimiter among , ; tab | that the first lines agree on; a comma when none is clear."""
-    try:
-        return csv.Sniffer().sniff(text[:20_000], delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        return ","
+def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "ISO8601":
+            parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+            return parsed.dt.tz_convert(None)
+        return pd.to_datetime(values, format=fmt, errors="coerce")
 
 
-def read_csv(source: str | os.PathLike[str] | bytes | BinaryIO) -> pd.DataFrame:
-    """Read a CSV from a path, bytes or a file object; a clear DataError when it is not one."""
-    content = _read_bytes(source)
-    if not content.strip():
-        raise DataError("the file is empty")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    if "\x00" in text:
-        raise DataError("this is not a text file (it contains binary data); save it as CSV")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=_delimiter(text))
-    except pd.errors.EmptyDataError:
-        raise DataError("the file is empty") from None
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise DataError(f"could not read the file as CSV: {str(exc).splitlines()[0]}") from None
-    if frame.shape[1] < 2:
-        raise DataError("the file needs at least two columns: one or more features and a target")
-    if len(frame) == 0:
-        raise DataError("the file has a header but no data rows")
-    return frame
+def _is_whole(values: pd.Series) -> bool:
+    numbers = values.to_numpy(dtype=float)
+    return bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
+
+
+def column_info(name: str, column: pd.Series) -> ColumnInfo:
+    present = column.dropna()
+    if pd.api.types.is_float_dtype(column):
+        present = present[np.isfinite(present.to_numpy(dtype=float))]
+    rows, missing = len(column), len(column) - len(present)
+    distinct = int(present.nunique())
+    example = str(present.iloc[0])[:40] if len(present) else ""
+    info = ColumnInfo(name, "number", missing, distinct, rows, example)
+    if len(present) == 0:
+        info.kind, info.reason = "empty", DROP_REASONS["empty"]
+        return info
+    if distinct == 1:
+        info.kind, info.reason = "constant", f"the same value ({example!r}) in every row"
+        return info
+    many = len(present) >= 10 and distinct >= DISTINCT_PER_ROW * len(present)
+    if pd.api.types.is_bool_dtype(column):
+        info.kind = "boolean"
+    elif pd.api.types.is_numeric_dtype(column):
+        consecutive = bool(np.all(np.diff(present.to_numpy(dtype=float)) == 1))
+        if many and _is_whole(present) and (ID_NAME.search(name) or (UNNAMED.match(name) and consecutive)):
+            info.kind, info.reason = "id", DROP_REASONS["id"]
+    elif (found := _date_format(present)) is not None:
+        info.kind, info.date_format, info.date_order = "date", found[0], found[1]
+    elif many:
+        text = present.astype(str)
+        sentences = text.str.contains(r"\s").mean() > 0.5 or text.str.len().mean() > 30
+        if sentences:
+            info.kind, info.reason = "text", DROP_REASONS["text"]
+        else:
+            info.kind, info.reason = "id", DROP_REASONS["id"]
+    else:
+        info.kind = "category"
+    return info
+
+
+def analyze_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
+    return [column_info(str(name), frame[name]) for name in frame.columns]
+
+
+def default_target(infos: list[ColumnInfo]) -> str:
+    """A column named like a target, else the last column that could be one."""
+    for info in infos:
+        if info.name.strip().lower() in TARGET_NAMES and info.kind not in ("empty", "constant"):
+            return info.name
+    candidates = [i for i in infos if i.kind in ("number", "boolean", "category")]
+    return (candidates or infos)[-1].name
+
+
+@dataclass
+class TaskGuess:
+    task: str  # classification or regression
+    ambiguous: bool  # a person should say: few distinct whole numbers could be classes or amounts
+    reason: str
+
+
+def guess_task(target: pd.Series) -> TaskGuess:
+    """Classification for labels and booleans, regression for fractions; few whole numbers are a question."""
+    values = target.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return TaskGuess("classification", False, "it holds labels, not numbers")
+    distinct = int(values.nunique())
+    if not _is_whole(values):
+        return TaskGuess("regression", False, "it holds numbers with fractions")
+    if distinct <= 2:
+        return TaskGuess("classification", False, f"it holds {distinct} distinct values")
+    task = "classification" if distinct <= max(2, min(20, len(values) // 10)) else "regression"
+    lo, hi = float(values.min()), float(values.max())
+    reason = f"{distinct} distinct whole numbers ({lo:g} to {hi:g})"
+    return TaskGuess(task, distinct <= 20, reason)
 
 
 def detect_task(target: pd.Series) -> str:
     """Classification for text/boolean targets and whole numbers with few distinct values."""
-    values = target.dropna()
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return "classification"
-    distinct = values.nunique()
-    whole = bool(np.all(np.isclose(values, np.round(values))))
-    if whole and distinct <= max(2, min(20, len(values) // 10)):
-        return "classification"
-    return "regression"
+    return guess_task(target).task
 
 
-def load_csv(source: str | os.PathLike[str] | bytes | BinaryIO, target: str, seed: int = 0, name: str | None = None) -> Dataset:
-    frame = read_csv(source)
-    if target not in frame.columns:
-        raise DataError(f"target column {target!r} not found; columns are: {', '.join(map(str, frame.columns))}")
-    y = frame[target]
+KIND_LABELS = {
+    "number": "number",
+    "boolean": "boolean",
+    "category": "category",
+    "date": "date",
+    "text": "free text",
+    "id": "ID-like",
+    "constant": "constant",
+    "empty": "empty",
+}
+
+
+def profile(infos: list[ColumnInfo], target: str | None = None, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """One row per column: type, missing share, distinct values, an example, and what FitLab does with it."""
+    rows = []
+    for info in infos:
+        if info.name == target:
+            use = "target"
+        elif info.name in exclude:
+            use = "left out by you"
+        elif not info.usable:
+            use = f"dropped: {info.reason}"
+        elif info.kind == "category" and info.distinct > MAX_CATEGORIES:
+            use = f"feature (one-hot: {MAX_CATEGORIES - 1} most frequent + 1 for the rest)"
+        elif info.kind == "category":
+            use = "feature (one-hot)"
+        elif info.kind == "date":
+            use = "feature (year, month, day, weekday)"
+        else:
+            use = "feature"
+        rows.append(
+            {
+                "column": info.name,
+                "type": KIND_LABELS[info.kind],
+                "missing": round(info.missing / info.rows, 3) if info.rows else 0.0,
+                "distinct": info.distinct,
+                "example": info.example,
+                "use": use,
+            }
+        )
+    return pd.DataFrame(rows, columns=["column", "type", "missing", "distinct", "example", "use"])
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _date_parts(name: str, column: pd.Series, fmt: str) -> pd.DataFrame:
+    parsed = _parse_dates(column.astype("string"), fmt)
+    parts = {
+        f"{name} (year)": parsed.dt.year,
+        f"{name} (month)": parsed.dt.month,
+        f"{name} (day)": parsed.dt.day,
+        f"{name} (weekday)": parsed.dt.day_of_week,
+    }
+    if bool((parsed.dt.hour.fillna(0) != 0).any() or (parsed.dt.minute.fillna(0) != 0).any()):
+        parts[f"{name} (hour)"] = parsed.dt.hour + parsed.dt.minute / 60
+    return pd.DataFrame({k: v.astype(float) for k, v in parts.items()}, index=column.index)
+
+
+def features(
+    frame: pd.DataFrame, infos: list[ColumnInfo], target: str, exclude: tuple[str, ...] | list[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
+    """The feature columns FitLab trains on, ready for `prepare`, and a note for everything it changed."""
     notes: list[str] = []
+    kept: dict[str, pd.Series | pd.DataFrame] = {}
+    dropped: dict[str, list[str]] = {}
+    dates: list[str] = []
+    capped: list[str] = []
+    infinite: list[str] = []
+    imputed: list[str] = []
+    y = frame[target]
+    for info in infos:
+        name = info.name
+        if name == target or name in exclude:
+            continue
+        if not info.usable:
+            dropped.setdefault(DROP_REASONS[info.kind], []).append(name)
+            continue
+        column = frame[name]
+        if column.equals(y):
+            dropped.setdefault("identical to the target (it would give the answer away)", []).append(name)
+            continue
+        if info.kind == "date" and info.date_format:
+            date_parts = _date_parts(name, column, info.date_format)
+            kept[name] = date_parts
+            dates.append(f"{name!r} ({info.date_order})")
+            unread = int(date_parts.iloc[:, 0].isna().sum() - column.isna().sum())
+            if unread > 0:
+                imputed.append(f"{name!r} ({unread} unreadable date(s))")
+            continue
+        if info.kind == "boolean":
+            column = column.astype("float")
+        elif info.kind == "number":
+            column = pd.to_numeric(column, errors="coerce").astype(float)
+            infinite_count = int(np.isinf(column.to_numpy()).sum())
+            if infinite_count:
+                infinite.append(f"{name!r} ({infinite_count})")
+                column = column.replace([np.inf, -np.inf], np.nan)
+        else:
+            column = column.astype("string").astype(object).where(column.notna(), np.nan)
+            if info.distinct > MAX_CATEGORIES:
+                capped.append(f"{name!r} ({info.distinct})")
+        missing = int(column.isna().sum())
+        if missing:
+            imputed.append(f"{name!r} ({missing})")
+        kept[name] = column
+    excluded = [n for n in exclude if n != target]
+    if excluded:
+        notes.append(f"left out by you: {_names(excluded)}")
+    for reason, names in dropped.items():
+        notes.append(f"dropped {_names(names)}: {reason}")
+    if dates:
+        notes.append(f"dates in {', '.join(dates)} are turned into year, month, day and weekday inputs")
+    if capped:
+        notes.append(
+            f"many categories in {', '.join(capped)}: the {MAX_CATEGORIES - 1} most frequent values get an input each, "
+            "the rest share one"
+        )
+    if infinite:
+        notes.append(f"infinite values read as missing in {', '.join(infinite[:5])}")
+    if imputed:
+        notes.append(
+            f"missing feature values filled in (median for numbers, most frequent value otherwise): {', '.join(imputed[:5])}"
+            + (f" and {len(imputed) - 5} more column(s)" if len(imputed) > 5 else "")
+        )
+    if not kept:
+        why = "; ".join(f"{_names(n, 3)} ({r})" for r, n in dropped.items()) if dropped else "there are no other columns"
+        raise DataError(f"no usable feature columns besides the target {target!r}: dropped {why}")
+    pieces = [v if isinstance(v, pd.DataFrame) else v.rename(k).to_frame() for k, v in kept.items()]
+    return pd.concat(pieces, axis=1), notes
+
+
+# ---------------------------------------------------------------- CSV files: target, task, the Dataset
+
+
+def _column_list(columns: list[str]) -> str:
+    shown = ", ".join(columns[:20])
+    return shown + (f" … ({len(columns)} columns)" if len(columns) > 20 else "")
+
+
+def _class_labels(y: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(y):
+        return y.astype(bool).astype(str)
+    if pd.api.types.is_numeric_dtype(y) and _is_whole(y):
+        return y.astype("int64").astype(str)
+    return y.astype(str).str.strip()
+
+
+def _sample_rows(index: pd.Index, labels: pd.Series | None, cap: int, seed: int) -> pd.Index:
+    """A seeded sample of `cap` rows; stratified by class when every class has two rows to split."""
+    if labels is not None and int(labels.value_counts().min()) >= 2:
+        kept, _ = train_test_split(index.to_numpy(), train_size=cap, random_state=seed, stratify=labels.to_numpy())
+    else:
+        kept = np.random.default_rng(seed).choice(index.to_numpy(), size=cap, replace=False)
+    return pd.Index(np.sort(kept))
+
+
+def build_dataset(
+    table: CsvTable | pd.DataFrame,
+    target: str,
+    *,
+    task: str | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+    seed: int = 0,
+    name: str = "uploaded.csv",
+    infos: list[ColumnInfo] | None = None,
+    row_cap: int = ROW_CAP,
+) -> Dataset:
+    """A read CSV to a Dataset: target checks, task, sampling, features, then `prepare`."""
+    frame = table.frame if isinstance(table, CsvTable) else table
+    notes = list(table.notes) if isinstance(table, CsvTable) else []
+    columns = [str(c) for c in frame.columns]
+    if target not in columns:
+        raise DataError(f"target column {target!r} not found; columns are: {_column_list(columns)}")
+    unknown = [c for c in exclude if c not in columns]
+    if unknown:
+        raise DataError(f"cannot leave out {_names(unknown)}: no such column; columns are: {_column_list(columns)}")
+    if target in exclude:
+        raise DataError(f"the target column {target!r} cannot also be left out")
+    if task not in (None, "classification", "regression"):
+        raise DataError(f"task must be classification or regression, got {task!r}")
+    infos = infos if infos is not None else analyze_columns(frame)
+    target_info = next(i for i in infos if i.name == target)
+    y = frame[target]
+    if pd.api.types.is_float_dtype(y):
+        y = y.replace([np.inf, -np.inf], np.nan)
+    if target_info.kind == "date":
+        raise DataError(f"the target column {target!r} holds dates; pick a column of numbers or labels to predict")
     missing = int(y.isna().sum())
+    if missing == len(y):
+        raise DataError(f"the target column {target!r} has no values")
     if missing:
         notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
-        keep = y.notna()
-        frame, y = frame[keep], y[keep]
-    if len(y) == 0:
-        raise DataError(f"the target column {target!r} has no values")
-    features = frame.drop(columns=[target])
-    task = detect_task(y)
-    y = y.astype(str) if task == "classification" else pd.to_numeric(y, errors="coerce").astype(float)
+        y = y[y.notna()]
+    guess = guess_task(y)
+    if task is None:
+        task = guess.task
+        if guess.ambiguous:
+            other = "regression" if task == "classification" else "classification"
+            meaning = "amounts" if other == "regression" else "classes"
+            notes.append(
+                f"target {target!r} has {guess.reason}: treated as {task}; if they are {meaning}, choose {other} "
+                f"(CLI: --task {other})"
+            )
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            example = str(y.iloc[0])[:40]
+            raise DataError(
+                f"regression needs numbers to predict, but target {target!r} holds labels such as {example!r}; "
+                "choose classification"
+            )
+        y = y.astype(float)
+        labels = None
+    else:
+        y = _class_labels(y)
+        labels = y
+        _check_classes(y, target, numeric=pd.api.types.is_numeric_dtype(frame[target]))
+    if len(y) > row_cap:
+        notes.append(
+            f"{len(y):,} rows with a target: training uses a random sample of {row_cap:,} (seed {seed}) so that it "
+            "stays interactive"
+        )
+        y = y.loc[_sample_rows(y.index, labels, row_cap, seed)]
+    x, feature_notes = features(frame.loc[y.index], infos, target, exclude)
+    notes.extend(feature_notes)
+    return prepare(x.reset_index(drop=True), y.reset_index(drop=True), name=name, task=task, seed=seed, notes=notes)
+
+
+def _check_classes(y: pd.Series, target: str, *, numeric: bool) -> None:
+    counts = y.value_counts()
+    classes, rows = len(counts), len(y)
+    if classes < 2:
+        raise DataError(f"the target {target!r} has a single class ({counts.index[0]!r}); classification needs at least two")
+    if classes > MAX_CLASSES or (classes > 10 and classes > rows // 2):
+        advice = "choose regression if they are amounts" if numeric else "pick another target"
+        raise DataError(
+            f"the target {target!r} has {classes:,} distinct values in {rows:,} rows: too many classes to learn "
+            f"(at most {MAX_CLASSES}, and each needs rows in every split); {advice}"
+        )
+    smallest = int(counts.min())
+    if smallest < MIN_CLASS_ROWS:
+        raise DataError(
+            f"class {counts.idxmin()!r} of target {target!r} has {smallest} row(s); each class needs at least "
+            f"{MIN_CLASS_ROWS} (one each for training, validation and test): add rows, merge it into another class, "
+            "or remove its rows"
+        )
+
+
+def load_csv(
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    target: str,
+    seed: int = 0,
+    name: str | None = None,
+    *,
+    task: str | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+    row_cap: int = ROW_CAP,
+) -> Dataset:
+    """Read a CSV and make a Dataset of it; every problem is a DataError with one sentence."""
+    table = read_table(source)
     label = name or (os.path.basename(str(source)) if isinstance(source, (str, os.PathLike)) else "uploaded.csv")
-    return prepare(features.reset_index(drop=True), y.reset_index(drop=True), name=label, task=task, seed=seed, notes=notes)
+    return build_dataset(table, target, task=task, exclude=exclude, seed=seed, name=label, row_cap=row_cap)
 
 
 # ---------------------------------------------------------------- preprocessing and split

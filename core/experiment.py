@@ -33,6 +33,19 @@ class RunResult:
     def stopped_early(self) -> bool:
         return self.status == "early_stopped"
 
+    @property
+    def kept_val_loss(self) -> float:
+        """Validation loss of the weights the run keeps (the best epoch's when they were restored).
+
+        Infinite when nothing usable was kept (no epoch, or a loss that was never finite).
+        """
+        restored = self.hyperparameters.early_stopping or self.status == "diverged"
+        record = self.history[self.best_epoch - 1] if restored and self.best_epoch > 0 else None
+        if record is None and self.history:
+            record = self.history[-1]
+        value = record.val_loss if record is not None else math.inf
+        return value if math.isfinite(value) else math.inf
+
     def to_dict(self) -> dict[str, Any]:
         return clean_json(
             {

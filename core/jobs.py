@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from core.baselines import Baselines
 from core.data import Dataset
 from core.experiment import RunResult, run_experiment
+from core.fix import FixResult, fix_run
 from core.hyperparameters import Hyperparameters
 from core.training import EpochRecord
 
@@ -72,3 +73,28 @@ class TrainingJob:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.done
+
+
+@dataclass
+class FixJob(TrainingJob):
+    """Fix it for me in the background: `records` hold the current round's epochs."""
+
+    rounds: int = 3
+    fix: FixResult | None = None
+    current_round: int = 0
+
+    def _work(self) -> None:
+        try:
+            self.fix = fix_run(self.dataset, self.hp, self.rounds, stop_event=self._stop, on_epoch=self._publish_round)
+            self.result = self.fix.final
+        except Exception as exc:  # shown to the user as a message, never a traceback in the page
+            self.error = f"Fix it for me failed: {exc}"
+            traceback.print_exc()
+        finally:
+            self.finished = time.monotonic()
+
+    def _publish_round(self, index: int, record: EpochRecord) -> None:
+        with self._lock:
+            if index != self.current_round:
+                self.current_round, self.records = index, []
+            self.records.append(record)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts import boundary_figure, loss_figure, metric_figure
-from core.hyperparameters import SCENARIOS
-from core.jobs import TrainingJob
+from core.hyperparameters import SCENARIOS, Hyperparameters
+from core.jobs import FixJob, TrainingJob
 from pages import widgets
 
 
@@ -25,10 +25,12 @@ def job_slot() -> JobSlot:
     return JobSlot()
 
 
-def start(choice: widgets.DataChoice, hp) -> None:  # type: ignore[no-untyped-def]
+def start(choice: widgets.DataChoice, hp: Hyperparameters, fix: bool = False) -> None:
     baselines = widgets.baselines_for(choice.dataset, choice.dataset_id)
-    job_slot().job = TrainingJob(choice.dataset, hp, baselines=baselines).start()
+    job = FixJob(choice.dataset, hp, baselines=baselines) if fix else TrainingJob(choice.dataset, hp, baselines=baselines)
+    job_slot().job = job.start()
     st.session_state["collected"] = False
+    st.session_state["fix"] = None
 
 
 def collect(slot: JobSlot) -> None:
@@ -43,6 +45,7 @@ def collect(slot: JobSlot) -> None:
         st.session_state["train_error"] = None
         st.session_state.setdefault("runs", []).append(job.result)
         st.session_state["last_dataset"] = job.dataset
+        st.session_state["fix"] = job.fix if isinstance(job, FixJob) else None
 
 
 widgets.init_state()
@@ -68,11 +71,15 @@ if choice is not None and hp is not None:
     widgets.parameter_table(choice.dataset, hp)
 
 st.title("FitLab: why does my network fit badly?")
-left, right, info = st.columns([1, 1, 4], vertical_alignment="center")
+left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
 busy = slot.job is not None and slot.job.running
+ready = not busy and choice is not None and hp is not None
 # Started from the script body, not a callback: the run uses the knobs exactly as this rerun read them.
-if left.button("Train", key="train", type="primary", disabled=busy or choice is None or hp is None) and not busy:
-    start(choice, hp)
+if left.button("Train", key="train", type="primary", disabled=not ready) and ready:
+    start(choice, hp)  # type: ignore[arg-type]
+fix_help = "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
+if middle.button("Fix it for me", key="fix", disabled=not ready, help=fix_help) and ready:
+    start(choice, hp, fix=True)  # type: ignore[arg-type]
 running = slot.job is not None and slot.job.running
 right.button("Stop", key="stop", disabled=not running, on_click=lambda: slot.job and slot.job.stop())
 if choice is not None:
@@ -92,10 +99,8 @@ def live_view() -> None:
     runs = st.session_state.get("runs", [])
     if job is not None and not st.session_state.get("collected", True):
         records = job.snapshot()
-        st.progress(
-            len(records) / job.hp.epochs,
-            text=f"epoch {len(records)} of up to {job.hp.epochs}",
-        )
+        step = f"Fix it for me, round {job.current_round}: " if isinstance(job, FixJob) else ""
+        st.progress(min(1.0, len(records) / job.hp.epochs), text=f"{step}epoch {len(records)} of up to {job.hp.epochs}")
         baselines, best, task = job.baselines, None, job.dataset.task
         if job.done:
             st.rerun()  # the run ended: redraw the whole page with its verdict
@@ -121,6 +126,8 @@ runs = st.session_state.get("runs", [])
 if runs and not running:
     result = runs[-1]
     st.subheader("Diagnosis")
+    if st.session_state.get("fix") is not None:
+        widgets.fix_path(st.session_state["fix"], log_scale=log_scale)
     widgets.diagnosis_card(result.diagnosis, result.hyperparameters)
     dataset = st.session_state.get("last_dataset")
     if dataset is not None and dataset.is_2d and result.model is not None:

@@ -6,6 +6,7 @@ set it through st.session_state before the widget is drawn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -13,8 +14,27 @@ import pandas as pd
 import streamlit as st
 
 from core.baselines import Baselines, compute_baselines
-from core.data import BUILTIN, DEFAULT_DATASET, SYNTHETIC, DataError, Dataset, load_builtin, load_csv, read_csv
+from core.charts import fix_path_figure
+from core.data import (
+    BUILTIN,
+    DEFAULT_DATASET,
+    ROW_CAP,
+    SYNTHETIC,
+    ColumnInfo,
+    CsvTable,
+    DataError,
+    Dataset,
+    analyze_columns,
+    build_dataset,
+    default_target,
+    guess_task,
+    load_builtin,
+    profile,
+    read_table,
+    to_safe_csv,
+)
 from core.diagnosis import Diagnosis
+from core.fix import FixResult
 from core.hyperparameters import (
     ACTIVATIONS,
     BATCH_SIZE_STEPS,
@@ -103,14 +123,54 @@ def _builtin(name: str, samples: int, noise: float, seed: int) -> Dataset:
     return load_builtin(name, samples=samples, noise=noise, seed=seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _csv(content: bytes, target: str, seed: int, filename: str) -> Dataset:
-    return load_csv(content, target, seed=seed, name=filename)
+@st.cache_data(show_spinner="Preparing the features…", max_entries=8)
+def _csv(
+    _table: CsvTable,
+    _infos: list[ColumnInfo],
+    file_id: str,
+    target: str,
+    task: str,
+    exclude: tuple[str, ...],
+    seed: int,
+    filename: str,
+) -> Dataset:
+    """The uploaded file as a Dataset; keyed by the upload's id and the choices, not by hashing its bytes."""
+    return build_dataset(_table, target, task=task, exclude=exclude, seed=seed, name=filename, infos=_infos)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _csv_columns(content: bytes) -> list[str]:
-    return [str(c) for c in read_csv(content).columns]
+def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
+    """Read and profile an upload once per session (with a progress bar); a failure is remembered too."""
+    cached = st.session_state.get("csv_read")
+    if cached is not None and cached[0] == upload.file_id:
+        if isinstance(cached[1], str):
+            raise DataError(cached[1])
+        return cached[1]
+    bar = st.sidebar.progress(0.0, text="Reading the file…")
+    try:
+        table = read_table(upload.getvalue(), progress=lambda share, what: bar.progress(min(1.0, share), text=plain(what)))
+        bar.progress(1.0, text="Profiling the columns…")
+        result = (table, analyze_columns(table.frame))
+    except DataError as exc:
+        st.session_state["csv_read"] = (upload.file_id, str(exc))
+        raise
+    finally:
+        bar.empty()
+    st.session_state["csv_read"] = (upload.file_id, result)
+    return result
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&/@^\"'])")
+
+
+def plain(text: str) -> str:
+    """User text (file and column names, values) for a Markdown element, shown exactly as written.
+
+    Every Markdown character is backslash-escaped (which also stops `:material/icon:` and `:red[...]`),
+    and a zero-width space breaks the automatic links GitHub-flavoured Markdown makes of URLs and e-mails.
+    """
+    text = text.replace("://", ":\u200b//").replace("@", "\u200b@")
+    text = re.sub(r"(?i)www\.", "www\u200b.", text)
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -140,30 +200,101 @@ def dataset_widgets(seed: int) -> DataChoice | None:
             samples, noise = int(st.session_state["samples"]), float(st.session_state["noise"])
             loaded = DataChoice(_builtin(choice, samples, noise, seed), f"{choice}:{samples}:{noise}:{seed}")
     except DataError as exc:
-        sb.error(f"Could not use this data: {exc}")
+        sb.error(f"Could not use this data: {plain(str(exc))}")
         loaded = None
     if loaded is not None:
         st.session_state["last_good_data"] = loaded
         return loaded
     previous: DataChoice | None = st.session_state.get("last_good_data")
     if previous is not None:
-        sb.info(f"Still using the previous dataset, {previous.dataset.name}.")
+        sb.info(f"Still using the previous dataset, {plain(previous.dataset.name)}.")
     return previous
 
 
+UPLOAD_HELP = (
+    "A table saved as text: one row per example, one column to predict. Commas, semicolons, tabs or pipes; "
+    "UTF-8 or Windows-1252; decimal points or commas. Up to 50 MB here (the command line has no limit). "
+    f"Files over {ROW_CAP:,} rows train on a random sample of {ROW_CAP:,}."
+)
+TASKS = ("classification", "regression")
+
+
+def _new_target() -> None:
+    """A different target: ask the task again, and never leave the target among the left-out columns."""
+    st.session_state.pop("csv_task", None)
+    target = st.session_state.get("csv_target")
+    st.session_state["csv_exclude"] = [c for c in st.session_state.get("csv_exclude", []) if c != target]
+
+
 def _upload_widgets(seed: int) -> DataChoice | None:
+    """Upload, then target, task and left-out columns, a preview with a column profile, and the notes.
+
+    A file that cannot be read raises DataError (shown next to the uploader by dataset_widgets); a
+    target that cannot be trained on shows its message here, with the profile still visible."""
     sb = st.sidebar
-    upload = sb.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="csv")
+    upload = sb.file_uploader("CSV file", key="csv", help=UPLOAD_HELP)
     if upload is None:
-        sb.caption("Pick a file: one row per example, one column to predict.")
+        sb.caption("Pick a file: one row per example, one column to predict (up to 50 MB).")
         return None
-    content = upload.getvalue()
-    columns = _csv_columns(content)
-    target = sb.selectbox("Target column (what to predict)", columns, index=len(columns) - 1, key="csv_target")
-    dataset = _csv(content, str(target), seed, upload.name)
-    for note in dataset.notes:
-        sb.caption(f"Note: {note}")
-    return DataChoice(dataset, f"csv:{upload.file_id}:{target}:{seed}")
+    if st.session_state.get("csv_file") != upload.file_id:  # a new file: its own defaults
+        for key in ("csv_target", "csv_task", "csv_exclude"):
+            st.session_state.pop(key, None)
+        st.session_state["csv_file"] = upload.file_id
+    table, infos = _csv_columns(upload)
+    columns = [info.name for info in infos]
+    sb.caption(plain(f"{table.rows:,} rows × {len(columns):,} columns; {table.describe()}."))
+    target = str(
+        sb.selectbox(
+            "Target column (what to predict)",
+            columns,
+            index=columns.index(default_target(infos)),
+            key="csv_target",
+            on_change=_new_target,
+        )
+    )
+    guess = guess_task(table.frame[target])
+    task = sb.radio(
+        "Task",
+        TASKS,
+        index=None if guess.ambiguous else TASKS.index(guess.task),
+        key="csv_task",
+        horizontal=True,
+        help="Classification predicts one of a few labels; regression predicts an amount.",
+    )
+    if task is None:
+        sb.warning(plain(f"{target!r} holds {guess.reason}: are they classes or amounts? Choose the task to train on this file."))
+    elif not guess.ambiguous:
+        sb.caption(plain(f"Detected: {guess.task}, because {guess.reason}."))
+    exclude = tuple(
+        sb.multiselect("Leave out columns", [c for c in columns if c != target], key="csv_exclude", help="Not used as features.")
+    )
+    loaded: DataChoice | None = None
+    if task is not None:
+        try:
+            dataset = _csv(table, infos, upload.file_id, target, str(task), exclude, seed, upload.name)
+            for note in dataset.notes:
+                sb.caption(plain(f"Note: {note}"))
+            loaded = DataChoice(dataset, f"csv:{upload.file_id}:{target}:{task}:{'|'.join(exclude)}:{seed}")
+        except DataError as exc:
+            sb.error(f"Could not use this data: {plain(str(exc))}")
+    with sb.expander("Preview and column profile", expanded=True):
+        st.dataframe(table.frame.head(20), key="csv_preview", height=220)
+        columns_profile = profile(infos, target, exclude)
+        st.dataframe(
+            columns_profile,
+            key="csv_profile",
+            hide_index=True,
+            column_config={"missing": st.column_config.NumberColumn("missing", format="percent")},
+        )
+        st.download_button(
+            "Download the profile (CSV)",
+            to_safe_csv(columns_profile),
+            file_name="column-profile.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="csv_profile_download",
+        )
+    return loaded
 
 
 def parameter_table(dataset: Dataset, hp: Hyperparameters) -> None:
@@ -188,7 +319,8 @@ VERDICT_TITLES = {
 }
 
 
-def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters) -> None:
+def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters | None, *, applicable: bool = True) -> None:
+    """The verdict, its evidence and the advice; `applicable=False` (a log: no knobs here) shows no Apply buttons."""
     title, kind = VERDICT_TITLES[diagnosis.verdict]
     box = {"error": st.error, "warning": st.warning, "success": st.success}[kind]
     box(f"**Verdict: {title}** — {diagnosis.summary}")
@@ -198,6 +330,12 @@ def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters) -> None:
             st.text(f"• {line}")
     if not diagnosis.recommendations:
         st.caption("Nothing to change: keep these settings.")
+        return
+    if not applicable or hp is None:
+        st.markdown("**What to try** (best first)")
+        for rec in diagnosis.recommendations:
+            value = "" if rec.value is None else f" to `{rec.value}`"
+            st.markdown(f"**{rec.knob.replace('_', ' ')}**: {rec.action}{value}  \n{rec.reason}")
         return
     st.markdown("**What to try** (best first; Apply sets the knob, then press Train)")
     for index, rec in enumerate(diagnosis.recommendations):
@@ -211,3 +349,36 @@ def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters) -> None:
             args=(rec.knob, rec.value),
             disabled=rec.value is None or st.session_state.get(_key(rec.knob)) == rec.value,
         )
+
+
+def use_settings(hp: Hyperparameters) -> None:
+    """Callback: set every knob to these hyperparameters."""
+    for f in fields(Hyperparameters):
+        st.session_state[_key(f.name)] = getattr(hp, f.name)
+
+
+def fix_path(fix: FixResult, *, log_scale: bool = False) -> None:
+    """The path Fix it for me took: one change per round, each round's verdict and curves."""
+    st.subheader("Fix it for me: the path")
+    rows, curves = [], []
+    for index, (result, change) in enumerate(zip(fix.rounds, fix.changes, strict=True)):
+        what = "as you set it" if change is None else f"{change.knob.replace('_', ' ')} → {change.value}"
+        rows.append(
+            {
+                "round": index,
+                "change": what,
+                "verdict": result.diagnosis.verdict.replace("_", " "),
+                "validation loss (kept model)": round(result.kept_val_loss, 4),
+                "epochs": len(result.history),
+            }
+        )
+        curves.append((f"round {index}: {what}", result.history))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.plotly_chart(fix_path_figure(curves, log_scale=log_scale), key="fix_chart")
+    first, last = fix.rounds[0].kept_val_loss, fix.final.kept_val_loss
+    outcome = "reached a good fit" if fix.fixed else f"ended at {fix.final.diagnosis.verdict.replace('_', ' ')}"
+    st.caption(
+        f"{len(fix.rounds) - 1} change(s); {outcome}; validation loss {first:.4g} → {last:.4g}"
+        + (" (improved)." if fix.improved else " (not improved).")
+    )
+    st.button("Use the final settings", key="use_fix", on_click=use_settings, args=(fix.final.hyperparameters,))

@@ -49,7 +49,7 @@ def test_trivial_accuracy_is_the_majority_share(imbalanced):
 
 def test_linear_beats_trivial_on_moons(tiny_moons):
     result = compute_baselines(tiny_moons)
-    assert set(result) == {"trivial", "linear"}
+    assert set(result) == {"trivial", "linear", "boosted"}
     assert result["linear"]["val_loss"] < result["trivial"]["val_loss"]
     assert result["linear"]["val_metric"] > result["trivial"]["val_metric"]
     assert 0.0 <= result["linear"]["val_metric"] <= 1.0

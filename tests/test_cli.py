@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from core.diagnosis import VERDICTS
 from core.hyperparameters import SCENARIOS, Hyperparameters
 
 REQUIRED_KEYS = {"hyperparameters", "dataset", "history", "best_epoch", "stopped_early", "test", "diagnosis"}
-OPTIONAL_KEYS = {"status", "baselines"}
+OPTIONAL_KEYS = {"status", "baselines", "log_format", "log_metric", "log_notes"}  # log_*: diagnose only
 HISTORY_KEYS = {"epoch", "train_loss", "val_loss", "train_metric", "val_metric", "seconds"}
 RECOMMENDATION_KEYS = {"knob", "action", "value", "reason"}
 
@@ -327,3 +328,147 @@ def test_scenario_earns_its_verdict(name, tmp_path, capsys):
     assert code == 0, err
     payload = _strict_json(target.read_text(encoding="utf-8"))
     assert payload["diagnosis"]["verdict"] == SCENARIOS[name]["expected"], payload["diagnosis"]["evidence"]
+
+
+# ---------------------------------------------------------------- diagnose: logs from other tools
+
+LOGS = Path(__file__).resolve().parent / "logs"
+
+
+@pytest.mark.parametrize(
+    ("sample", "log_format", "metric", "epochs", "verdict"),
+    [
+        ("keras_overfitting.csv", "keras", "accuracy", 30, "overfitting"),
+        ("keras_regression_mae.csv", "keras", "mae", 40, "good_fit"),
+        ("lightning_metrics.csv", "lightning", "acc", 15, "lr_too_high"),
+        ("plain_not_converged.csv", "plain", None, 20, "not_converged"),
+    ],
+)
+def test_diagnose_reports_the_log_format(sample, log_format, metric, epochs, verdict, capsys):
+    code, out, err = _run(capsys, "diagnose", "--history", str(LOGS / sample), "--json", "-")
+    assert code == 0, err
+    payload = _strict_json(out)
+    _check_payload(payload)
+    assert payload["log_format"] == log_format
+    assert payload["log_metric"] == metric
+    assert len(payload["history"]) == epochs and payload["history"][0]["epoch"] == 1
+    assert payload["diagnosis"]["verdict"] == verdict
+    assert err.splitlines() == [f"note: {note}" for note in payload["log_notes"]]
+
+
+def test_diagnose_prints_how_a_lightning_log_was_read(capsys):
+    code, out, err = _run(capsys, "diagnose", "--history", str(LOGS / "lightning_metrics.csv"))
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "log: PyTorch Lightning CSVLogger (metrics.csv), 15 epoch(s): training loss from `train_loss_epoch`, "
+        "validation loss from `val_loss`, validation acc from `val_acc`."
+    )
+    assert "verdict: lr_too_high" in out
+    assert "  * learning_rate: decrease  (" in out  # no "-> None": a log has no value to move from
+    assert "note: 66 rows (step, validation and epoch-end rows interleaved) aggregated into 15 epochs." in err
+
+
+def test_diagnose_a_malformed_lightning_log_names_the_row(tmp_path, capsys):
+    log = _write(tmp_path, "metrics.csv", "epoch,step,train_loss_step,val_loss\n0,9,0.9,\n0,9,,0.95\n0,19,0.8,0.9,7\n")
+    code, out, err = _run(capsys, "diagnose", "--history", log)
+    _assert_one_line_error(code, out, err)
+    assert err == "error: row 4 has 5 cell(s) but the header names 4 columns (epoch, step, train_loss_step, val_loss)\n"
+
+
+# ---------------------------------------------------------------- lr-find and learning-curve
+
+
+def test_lr_find_json_to_stdout(capsys):
+    from core.hyperparameters import LEARNING_RATE_STEPS
+
+    code, out, err = _run(capsys, "lr-find", "--dataset", "moons", "--samples", "200", "--width", "16", "--json", "-")
+    assert code == 0, err
+    payload = _strict_json(out)  # the whole of stdout is one JSON document
+    assert set(payload) == {"hyperparameters", "dataset", "lr_finder"}
+    finder = payload["lr_finder"]
+    assert len(finder["learning_rates"]) == len(finder["losses"]) == len(finder["smoothed"]) <= 100
+    assert finder["rule"] == "valley"
+    assert finder["snapped_suggestion"] in LEARNING_RATE_STEPS
+    assert finder["learning_rates"][finder["suggestion_index"]] == finder["suggestion"]
+    assert payload["hyperparameters"]["width"] == 16 and payload["dataset"]["name"] == "moons"
+
+
+def test_lr_find_prints_the_suggestion(tmp_path, capsys):
+    target = tmp_path / "lr.json"
+    argv = ["lr-find", "--dataset", "circles", "--samples", "200", "--optimizer", "sgd", "--steps", "40", "--json", str(target)]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    payload = _strict_json(target.read_text(encoding="utf-8"))
+    assert len(payload["lr_finder"]["losses"]) <= 40
+    assert f"suggested learning rate: {payload['lr_finder']['snapped_suggestion']:g}" in out
+    assert out.count("<- suggestion") == 1
+
+
+def test_learning_curve_json_and_sentence(tmp_path, capsys):
+    target = tmp_path / "curve.json"
+    code, out, err = _run(
+        capsys,
+        "learning-curve",
+        "--dataset",
+        "moons",
+        "--samples",
+        "200",
+        "--width",
+        "16",
+        "--epochs",
+        "4",
+        "--fractions",
+        "0.5,1",
+        "--json",
+        str(target),
+    )
+    assert code == 0, err
+    payload = _strict_json(target.read_text(encoding="utf-8"))
+    curve = payload["learning_curve"]
+    assert [p["fraction"] for p in curve["points"]] == [0.5, 1.0]
+    assert [p["rows"] for p in curve["points"]] == [60, 120]
+    assert curve["equal_steps"] is True and curve["points"][0]["max_epochs"] == 8
+    assert curve["interpretation"] in out
+    assert out.count(" %  rows ") == 2  # one progress line per share
+
+
+def test_learning_curve_without_equal_steps(capsys):
+    code, out, err = _run(
+        capsys,
+        "learning-curve",
+        "--dataset",
+        "moons",
+        "--samples",
+        "200",
+        "--width",
+        "8",
+        "--epochs",
+        "3",
+        "--fractions",
+        "0.25,1",
+        "--no-equal-steps",
+        "--json",
+        "-",
+    )
+    assert code == 0, err
+    points = _strict_json(out)["learning_curve"]["points"]
+    assert [p["max_epochs"] for p in points] == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["lr-find", "--dataset", "moons", "--start", "1", "--end", "0.1"], "0 < start < end"),
+        (["lr-find", "--dataset", "moons", "--steps", "1"], "at least 2 steps"),
+        (["lr-find", "--dataset", "moons", "--learning-rate", "5"], "learning_rate"),
+        (["lr-find", "--epochs", "3"], "--dataset"),
+        (["learning-curve", "--dataset", "moons", "--fractions", "0,1"], "(0, 1]"),
+        (["learning-curve", "--dataset", "moons", "--fractions", "1,0.5"], "increasing"),
+        (["learning-curve", "--dataset", "moons", "--fractions", "half"], "comma"),
+        (["learning-curve", "--dataset", "nonsense"], "nonsense"),
+    ],
+)
+def test_lr_find_and_learning_curve_bad_input(argv, message, capsys):
+    code, out, err = _run(capsys, *argv)
+    _assert_one_line_error(code, out, err)
+    assert message in err

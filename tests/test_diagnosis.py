@@ -138,12 +138,28 @@ def test_validation_u_shape_is_overfitting():
     _recommendations_are_consistent(diagnosis, hp)
 
 
-def test_overfitting_with_early_stopping_on_says_which_weights_were_kept():
+def test_overfitting_cut_off_by_early_stopping_is_a_handled_secondary_finding():
+    # Patience ran out 12 epochs after the best (epoch 8): the kept weights are epoch 8's, before the rise.
     train, val = overfitting_curves(n=20, best=8)
     hp = Hyperparameters(early_stopping=True, patience=12)
     diagnosis = diagnose(make_history(train, val), hp)
+    assert diagnosis.verdict == "good_fit"
+    assert "overfitting" in diagnosis.secondary
+    assert any("restored epoch 8" in line for line in diagnosis.evidence)
+    assert any(line.startswith("also overfitting, handled") for line in diagnosis.evidence)
+
+
+def test_overfitting_cut_off_by_early_stopping_is_still_the_verdict_when_worse_than_linear():
+    train, val = overfitting_curves(n=20, best=8)
+    best_val = min(val)
+    baselines = {
+        "trivial": {"val_loss": 10 * best_val, "val_metric": 0.5},
+        "linear": {"val_loss": 0.5 * best_val, "val_metric": 0.9},
+    }
+    hp = Hyperparameters(early_stopping=True, patience=12)
+    diagnosis = diagnose(make_history(train, val), hp, baselines)
     assert diagnosis.verdict == "overfitting"
-    assert any("epoch 8" in line for line in diagnosis.evidence)
+    assert any("worse than a linear model" in line for line in diagnosis.evidence)
     assert all(r.knob != "early_stopping" for r in diagnosis.recommendations)  # already on
     _recommendations_are_consistent(diagnosis, hp)
 

@@ -40,7 +40,7 @@ def test_job_runs_in_the_background_and_stops_on_request(tiny_moons):
     # every published record is in the result, in order
     assert job.snapshot() == list(job.result.history)
     assert job.finished >= job.started > 0
-    assert set(job.result.baselines) == {"trivial", "linear"}
+    assert set(job.result.baselines) == {"trivial", "linear", "boosted"}
 
 
 def test_job_that_completes_by_itself(tiny_moons):

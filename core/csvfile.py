@@ -1,0 +1,568 @@
+"""Reading a CSV somebody made: bytes in, a typed DataFrame and notes out, or one sentence why not.
+
+Real files are messy, so before pandas parses anything this module works out what the bytes are:
+
+1. Not a CSV at all? A spreadsheet, PDF, image or archive renamed `.csv` is named as what it looks
+   like (magic numbers), binary data and HTML/JSON/XML text are refused.
+2. The encoding: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text"), else Windows-1252
+   and finally Latin-1, which decodes anything.
+3. The delimiter (comma, semicolon, tab, pipe, or Excel's `sep=;` first line): the one whose field
+   counts agree best over the first lines; then whether numbers use a decimal comma.
+4. One pass with the `csv` module checks every record against the header: rows with too many or too
+   few fields are skipped and counted, or the file is refused with a line number when they are more
+   than a tenth of it; an unclosed quote is reported with its line.
+5. pandas parses the rest; text columns that are really numbers (thousands separators, a few `?`
+   placeholders) or booleans are converted, with a note each.
+
+What a column *means* (ID, date, category, target) is core.data's business, not this module's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+DELIMITERS = ",;\t|"
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SNIFF_CHARS = 64_000  # the first lines the delimiter and the decimal mark are judged on
+RAGGED_SHARE = 0.1  # more bad rows than this share of the data: refuse instead of skipping
+JUNK_SHARE = 0.1  # a text column is numeric when at most this share of its values are placeholders
+JUNK_TOKENS_SHOWN = 3
+
+NO_HEADER_NOTE = "the first line holds numbers, not column names: it is read as data and the columns are named 'column 1', …"
+
+Progress = Callable[[float, str], None]
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used, with one sentence saying why."""
+
+
+@dataclass
+class CsvTable:
+    """A parsed CSV: typed columns plus what the reader had to decide or skip, for the notes."""
+
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    encoding: str = "UTF-8"
+    delimiter: str = ","
+    decimal: str = "."
+    has_header: bool = True
+    skipped_lines: list[int] = field(default_factory=list)  # 1-based line numbers of ragged rows
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def describe(self) -> str:
+        """One line about the format, e.g. "semicolon-separated, decimal comma, Windows-1252"."""
+        parts = [f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-separated"]
+        if self.decimal == ",":
+            parts.append("decimal comma")
+        parts.append(self.encoding)
+        if not self.has_header:
+            parts.append("no header line")
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------- bytes: what is this file?
+
+
+def read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise DataError(f"file not found: {os.fspath(source)}") from None
+        except IsADirectoryError:
+            raise DataError(f"{os.fspath(source)} is a folder, not a CSV file") from None
+        except PermissionError:
+            raise DataError(f"no permission to read {os.fspath(source)}") from None
+    return source.read()
+
+
+SAVE_AS_CSV = "save it as CSV (File > Save As > CSV) and upload that"
+
+# (leading bytes, what the file looks like, what to do)
+SIGNATURES: list[tuple[bytes, str, str]] = [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Excel workbook (.xls) or another Microsoft Office file", SAVE_AS_CSV),
+    (b"%PDF", "a PDF document", "export the table from the program that made it as CSV"),
+    (b"\x89PNG", "a PNG image", "FitLab needs a table of values as text"),
+    (b"\xff\xd8\xff", "a JPEG image", "FitLab needs a table of values as text"),
+    (b"GIF8", "a GIF image", "FitLab needs a table of values as text"),
+    (b"\x1f\x8b", "a gzip-compressed file (.gz)", "decompress it first"),
+    (b"BZh", "a bzip2-compressed file (.bz2)", "decompress it first"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file (.xz)", "decompress it first"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the CSV from it first"),
+    (b"Rar!", "a RAR archive", "extract the CSV from it first"),
+    (b"PAR1", "a Parquet file", "write it out as CSV first (pandas: df.to_csv)"),
+    (b"SQLite format 3\x00", "an SQLite database", "export the table as CSV first"),
+    (b"\x93NUMPY", "a NumPy array file (.npy)", "write it out as CSV first"),
+    (b"\x89HDF\r\n", "an HDF5 file", "write it out as CSV first"),
+    (b"MZ", "a Windows program (.exe)", "FitLab needs a CSV file"),
+    (b"\x7fELF", "a Linux program", "FitLab needs a CSV file"),
+    (b"{\\rtf", "a rich-text document (.rtf)", "export the table as CSV instead"),
+]
+
+
+def _zip_kind(content: bytes) -> tuple[str, str]:
+    """What a ZIP container holds: Office documents are ZIP files with known inner paths."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, ValueError, EOFError):
+        return "a ZIP archive", "extract the CSV from it first"
+    if any(n.startswith("xl/") for n in names):
+        return "an Excel workbook (.xlsx)", SAVE_AS_CSV
+    if "spreadsheet" in mimetype:
+        return "an OpenDocument spreadsheet (.ods)", SAVE_AS_CSV
+    if any(n.startswith("word/") for n in names) or "text" in mimetype:
+        return "a word-processor document (.docx/.odt)", "export the table as CSV instead"
+    if any(n.startswith("ppt/") for n in names) or "presentation" in mimetype:
+        return "a presentation (.pptx/.odp)", "export the table as CSV instead"
+    csvs = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt"))]
+    if csvs:
+        return f"a ZIP archive (it holds {csvs[0]!r})", "extract the CSV from it first"
+    return "a ZIP archive", "extract the CSV from it first"
+
+
+def _refuse_known_binary(content: bytes) -> None:
+    kind: tuple[str, str] | None = None
+    if content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        kind = _zip_kind(content)
+    else:
+        kind = next(((what, advice) for magic, what, advice in SIGNATURES if content.startswith(magic)), None)
+    if kind is not None:
+        raise DataError(f"this is not a CSV file: it looks like {kind[0]}; {kind[1]}")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a BOM: mostly ASCII, so every other byte is zero."""
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def decode(content: bytes) -> tuple[str, str, list[str]]:
+    """(text, encoding name, notes). UTF-8 first; Windows-1252 and Latin-1 never fail."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+        try:
+            return content.decode("utf-8"), "UTF-8", []
+        except UnicodeDecodeError:
+            pass  # a BOM in front of a file that is not UTF-8 after all: fall through
+    bom16 = content.startswith((b"\xff\xfe", b"\xfe\xff"))
+    codec = "utf-16" if bom16 else _utf16_without_bom(content[:4096])
+    if codec is not None:
+        try:
+            return content.decode(codec), "UTF-16", []
+        except UnicodeDecodeError:
+            raise DataError("the file starts like UTF-16 text but is not valid UTF-16; save it as CSV (UTF-8)") from None
+    if b"\x00" in content[:8192]:
+        raise DataError("this is not a text file (it contains binary data); save the table as CSV")
+    try:
+        return content.decode("utf-8"), "UTF-8", []
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    for codec, label in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+        try:
+            text = content.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        line = content.count(b"\n", 0, position) + 1
+        return text, label, [f"the file is not UTF-8 (first non-UTF-8 byte on line {line}); read it as {label}"]
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _refuse_other_text(text: str) -> None:
+    head = text[:2000].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html")) or ("<html" in head[:500] and "<body" in head):
+        raise DataError("this is not a CSV file: it looks like a web page (HTML); download the CSV file itself")
+    if head.startswith("<?xml"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in text[:5000]:
+            raise DataError(f"this is not a CSV file: it looks like an Excel 2003 XML spreadsheet; {SAVE_AS_CSV}")
+        raise DataError("this is not a CSV file: it looks like XML; export the table as CSV")
+    if head.startswith(("{", "[")):
+        try:
+            json.loads(text)
+        except ValueError:
+            return
+        raise DataError("this is not a CSV file: it looks like JSON; write it out as CSV (pandas: pd.read_json(...).to_csv)")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > max(2, 0.01 * len(sample)):
+        raise DataError("this is not a text file (it contains binary data); save the table as CSV")
+
+
+# ---------------------------------------------------------------- layout: delimiter, decimal mark, header
+
+
+def _records(text: str, delimiter: str, strict: bool = False) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True, strict=strict)
+
+
+def _sample(text: str) -> str:
+    if len(text) <= SNIFF_CHARS:
+        return text
+    cut = text.rfind("\n", 0, SNIFF_CHARS)
+    return text[: cut if cut > 0 else SNIFF_CHARS]
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter whose field counts agree best over the first lines (header included).
+
+    Scored by (the header splits, share of rows with the header's field count, field count): a
+    decimal comma inside a semicolon file splits rows unevenly, so the semicolon wins.
+    """
+    sample = _sample(text)
+    best, best_score = ",", (False, 0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            counts = [len(r) for r in _records(sample, delimiter) if any(cell.strip() for cell in r)][:200]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        header = counts[0]
+        rows = counts[1:] or counts
+        agree = sum(1 for c in rows if c == header) / len(rows)
+        score = (header > 1, agree, header)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+NUMBER_DOT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
+NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def sniff_decimal(text: str, delimiter: str) -> str:
+    """ "," when the first lines write numbers as 1,5 rather than 1.5 (only possible off-comma)."""
+    if delimiter == ",":
+        return "."
+    comma = dot = 0
+    for record in list(_records(_sample(text), delimiter))[1:200]:
+        for cell in record:
+            value = cell.strip()
+            comma += bool(NUMBER_COMMA.match(value))
+            dot += bool(NUMBER_DOT.match(value))
+    return "," if comma > dot else "."
+
+
+def _header_names(cells: list[str]) -> tuple[list[str], list[str]]:
+    """Clean, unique column names; notes for renamed duplicates."""
+    names: list[str] = []
+    notes: list[str] = []
+    seen: Counter[str] = Counter()
+    renamed: list[str] = []
+    for index, cell in enumerate(cells):
+        name = " ".join(cell.split()) or f"column {index + 1}"
+        seen[name] += 1
+        if seen[name] > 1:
+            new = f"{name} ({seen[name]})"
+            while new in cells or new in names:
+                seen[name] += 1
+                new = f"{name} ({seen[name]})"
+            renamed.append(f"{name!r} -> {new!r}")
+            name = new
+        names.append(name)
+    if renamed:
+        notes.append(f"duplicate column names were numbered: {', '.join(renamed[:5])}" + (" …" if len(renamed) > 5 else ""))
+    return names, notes
+
+
+def _looks_numeric(cell: str) -> bool:
+    return bool(PLAIN_NUMBER.match(cell.strip()))
+
+
+# ---------------------------------------------------------------- the record pass
+
+
+@dataclass
+class _Layout:
+    header: list[str]
+    width: int  # fields a good row has (the header's, without trailing unnamed columns)
+    bad: list[tuple[int, int]]  # (line, fields) of rows that do not fit
+    blank: int  # records with no values at all
+    rows: int  # data records that fit
+
+
+def _scan(text: str, delimiter: str, progress: Progress | None, *, strict: bool) -> _Layout:
+    total_lines = text.count("\n") + 1
+    header: list[str] | None = None
+    width = 0
+    bad: list[tuple[int, int]] = []
+    blank = rows = previous_line = 0
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True, strict=strict)
+    try:
+        for record in reader:
+            start, previous_line = previous_line + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                blank += bool(record)  # ",,," or spaces; a truly empty line is skipped by pandas anyway
+                continue
+            if header is None:
+                header, width = record, len(record)
+                while width > 1 and not header[width - 1].strip():
+                    width -= 1  # trailing unnamed columns may be missing from the rows
+                continue
+            fields = len(record)
+            extra_empty = fields > len(header) and not any(cell.strip() for cell in record[len(header) :])
+            if fields == len(header) or extra_empty or width <= fields < len(header):
+                rows += 1
+            else:
+                bad.append((start, fields))
+            if progress is not None and (rows + len(bad)) % 50_000 == 0:
+                progress(0.15 + 0.45 * min(1.0, reader.line_num / total_lines), f"checking rows (line {reader.line_num:,})")
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise DataError(
+                f'line {previous_line + 1} opens a quoted field (") that is never closed, so the rest of the file '
+                "would be one value; fix or remove that quote"
+            ) from None
+        if not strict:
+            raise DataError(f"could not read line {previous_line + 1} as CSV: {exc}") from None
+        # a quote inside a field ('"ab"c'): read it leniently, as pandas does
+        return _scan(text, delimiter, progress, strict=False)
+    if header is None:
+        raise DataError("the file is empty")
+    return _Layout(header, width, bad, blank, rows)
+
+
+def _good_records_text(text: str, delimiter: str, skip_lines: set[int]) -> str:
+    """The file again without the skipped rows and blank records (only needed when there are some)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    previous_line = 0
+    for record in reader:
+        start, previous_line = previous_line + 1, reader.line_num
+        if start in skip_lines or not any(cell.strip() for cell in record):
+            continue
+        writer.writerow(record)
+    return out.getvalue()
+
+
+def _lines(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:5])
+    return shown + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+
+
+# ---------------------------------------------------------------- values: numbers hiding as text
+
+
+def _as_numbers(values: pd.Series, decimal: str) -> pd.Series:
+    text = values.astype(str).str.strip().str.replace(r"(?<=\d)[\s\u00a0\u202f'](?=\d{3})", "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(r"(?<=\d)\.(?=\d{3}(\D|$))", "", regex=True).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    return pd.to_numeric(text, errors="coerce")
+
+
+TRUE_WORDS = {"true", "false"}
+
+
+def _type_text_columns(frame: pd.DataFrame, decimal: str) -> list[str]:
+    """Text columns that are really numbers or booleans become those; text values are stripped."""
+    notes: list[str] = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        present = column.dropna()
+        stripped = present.astype(str).str.strip()
+        stripped = stripped[stripped != ""]
+        if stripped.empty:
+            frame[name] = pd.Series(np.nan, index=frame.index, dtype=float)
+            continue
+        if set(stripped.head(2000).str.lower().unique()) <= TRUE_WORDS and set(stripped.str.lower().unique()) <= TRUE_WORDS:
+            frame[name] = stripped.str.lower().map({"true": True, "false": False}).reindex(frame.index).astype("boolean")
+            continue
+        head = stripped.head(1000)
+        column_decimal = decimal
+        if decimal == "." and head.str.match(NUMBER_COMMA).all():
+            column_decimal = ","  # quoted "1,5" in a comma-separated file
+        if _as_numbers(head, column_decimal).notna().mean() < 1 - JUNK_SHARE:
+            frame[name] = stripped.reindex(frame.index)
+            continue
+        numbers = _as_numbers(stripped, column_decimal)
+        failed = stripped[numbers.isna()]
+        if len(failed) > JUNK_SHARE * len(stripped):
+            frame[name] = stripped.reindex(frame.index)
+            continue
+        frame[name] = numbers.reindex(frame.index).astype(float)
+        if column_decimal != decimal:
+            notes.append(f"column {name!r}: decimal commas read as decimal points (1,5 = 1.5)")
+        if len(failed):
+            tokens = ", ".join(repr(t) for t in failed.value_counts().index[:JUNK_TOKENS_SHOWN])
+            more = " …" if failed.nunique() > JUNK_TOKENS_SHOWN else ""
+            notes.append(f"column {name!r}: {len(failed)} value(s) that are not numbers ({tokens}{more}) read as missing")
+    return notes
+
+
+# ---------------------------------------------------------------- the whole read
+
+
+def _parser_message(message: str) -> str:
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+    if unclosed:
+        return f'a quoted field (") in data row {unclosed.group(1)} is never closed, so the rest of the file would be one value'
+    return f"could not read the file as CSV: {message.splitlines()[0] if message else 'unknown parser error'}"
+
+
+def read_table(source: str | os.PathLike[str] | bytes | BinaryIO, *, progress: Progress | None = None) -> CsvTable:
+    """Read a CSV from a path, bytes or a file object; a DataError with one sentence when it cannot be."""
+
+    def report(fraction: float, what: str) -> None:
+        if progress is not None:
+            progress(fraction, what)
+
+    report(0.0, "checking what kind of file this is")
+    content = read_bytes(source)
+    if not content.strip():
+        raise DataError("the file is empty")
+    _refuse_known_binary(content)
+    text, encoding, notes = decode(content)
+    del content
+    _refuse_other_text(text)
+    if not text.strip():
+        raise DataError("the file is empty")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    report(0.1, "detecting the delimiter and the decimal mark")
+    first_line, _, rest = text.partition("\n")
+    line_offset = 0
+    declared = re.fullmatch(r'"?sep=(.)"?,*\s*', first_line.strip(), flags=re.IGNORECASE)
+    if declared:  # Excel's "sep=;" line names the delimiter
+        delimiter, text, line_offset = declared.group(1), rest, 1
+    else:
+        delimiter = sniff_delimiter(text)
+    decimal = sniff_decimal(text, delimiter)
+    old_limit = csv.field_size_limit(2**31 - 1)
+    try:
+        layout = _scan(text, delimiter, progress, strict=True)
+        if len(layout.header) < 2:
+            raise DataError(
+                "found only one column (no comma, semicolon, tab or pipe separates the values in the first line); "
+                "the file needs at least two columns: one or more features and a target"
+            )
+        if layout.rows == 0 and not layout.bad:
+            raise DataError("the file has a header but no data rows")
+        bad_lines = [line + line_offset for line, _ in layout.bad]
+        if layout.bad:
+            line, fields = layout.bad[0]
+            share = len(layout.bad) / (len(layout.bad) + layout.rows)
+            if share > RAGGED_SHARE and (len(layout.bad) > 1 or layout.rows == 0):
+                raise DataError(
+                    f"line {line + line_offset} has {fields} field(s) where the header has {layout.width}, and so do "
+                    f"{len(layout.bad) - 1} other line(s) ({share:.0%} of the rows): the rows do not line up with the "
+                    f"header; check the delimiter ({DELIMITER_NAMES.get(delimiter, delimiter)}) and the quoting"
+                )
+            notes.append(
+                f"skipped {len(layout.bad)} row(s) whose number of fields does not match the header's "
+                f"{layout.width} (line {_lines(bad_lines)})"
+            )
+        has_header = not all(_looks_numeric(cell) for cell in layout.header if cell.strip())
+        if has_header:
+            names, name_notes = _header_names(layout.header)
+        else:
+            names = [f"column {i + 1}" for i in range(len(layout.header))]
+            name_notes = [NO_HEADER_NOTE]
+        notes.extend(name_notes)
+        if layout.blank:
+            notes.append(f"skipped {layout.blank} empty row(s)")
+        if layout.bad or layout.blank:
+            text = _good_records_text(text, delimiter, {line for line, _ in layout.bad})
+    finally:
+        csv.field_size_limit(old_limit)
+    report(0.6, "parsing values")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "loss of data with index_col=False": the empty trailing fields
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                decimal=decimal,
+                header=0 if has_header else None,
+                names=names,
+                index_col=False,
+                skipinitialspace=True,
+                low_memory=False,
+            )
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty") from None
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise DataError(_parser_message(str(exc))) from None
+    del text
+    report(0.85, "recognising numbers, booleans and text")
+    trailing = [n for i, n in enumerate(names) if i >= layout.width and frame[n].isna().all()]
+    if trailing:
+        frame = frame.drop(columns=trailing)
+        notes.append(f"ignored {len(trailing)} empty column(s) after the last named column (a delimiter at the end of each line)")
+    notes.extend(_type_text_columns(frame, decimal))
+    if decimal == ",":
+        notes.insert(0, "numbers use a decimal comma (1,5 = 1.5)")
+    if len(frame) == 0:
+        raise DataError("the file has a header but no data rows")
+    report(1.0, f"read {len(frame):,} rows × {frame.shape[1]:,} columns")
+    return CsvTable(
+        frame=frame,
+        notes=notes,
+        encoding=encoding,
+        delimiter=delimiter,
+        decimal=decimal,
+        has_header=has_header,
+        skipped_lines=bad_lines,
+    )
+
+
+def read_csv(source: str | os.PathLike[str] | bytes | BinaryIO) -> pd.DataFrame:
+    """Only the typed frame of `read_table`."""
+    return read_table(source).frame
+
+
+# ---------------------------------------------------------------- exports that a spreadsheet opens safely
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A value as a spreadsheet would see it, with formulas defused: "=1+2" becomes "'=1+2".
+
+    Plain numbers written as text ("-1.5") stay as they are; they cannot run anything.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def to_safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes (UTF-8 with BOM, so Excel reads the accents) with every text cell and name defused."""
+    safe = frame.copy()
+    safe.columns = [str(safe_cell(str(c))) for c in safe.columns]
+    for name in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[name]):
+            safe[name] = safe[name].map(safe_cell)
+    return safe.to_csv(index=False).encode("utf-8-sig")

@@ -1,0 +1,95 @@
+"""Diagnose a log from elsewhere: a per-epoch CSV from Keras, Lightning or a hand-written loop, its curves
+and FitLab's verdict. Reading and diagnosing happen in core.logs; this page only draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.charts import loss_figure, metric_figure
+from core.data import DataError
+from core.logs import TrainingLog, diagnose_log, read_training_log
+from pages import widgets
+
+# The sample logs the tests read too: each laid out exactly as its logger writes it.
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "tests" / "logs"
+EXAMPLES = {
+    "Keras CSVLogger: a classifier that overfits": "keras_overfitting.csv",
+    "Keras CSVLogger: regression (mae) with a learning-rate schedule": "keras_regression_mae.csv",
+    "Lightning metrics.csv: bouncing training loss": "lightning_metrics.csv",
+    "Lightning metrics.csv: step-level loss, learning-rate monitor": "lightning_step_only.csv",
+    "Plain epoch,train_loss,val_loss: still improving": "plain_not_converged.csv",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _read(content: bytes, name: str) -> TrainingLog:
+    return read_training_log(content, name=name)
+
+
+def _choose(source: str) -> None:
+    """The most recent choice wins: a new upload, or an example."""
+    st.session_state["log_source"] = source
+
+
+def _metric_chart(log: TrainingLog) -> go.Figure:
+    """The metric chart, labelled with the log's own metric name; a side the log lacks is left out."""
+    label = str(log.metric_name)
+    fig = metric_figure(log.history)
+    for trace in fig.data:
+        for side in ("train", "validation"):
+            if str(trace.name).startswith(side):
+                trace.name = f"{side} {label}"
+    fig.data = tuple(t for t in fig.data if any(y == y for y in t.y))  # NaN != NaN: never logged
+    return fig.update_layout(title=label[:1].upper() + label[1:], yaxis_title=label)
+
+
+st.title("Diagnose a log from elsewhere")
+st.caption(
+    "A per-epoch CSV from another tool: Keras' `CSVLogger`, PyTorch Lightning's `CSVLogger` (`metrics.csv`), or "
+    "your own loop's `epoch,train_loss,val_loss`. FitLab draws the curves and gives its verdict."
+)
+upload_column, example_column = st.columns([3, 2], vertical_alignment="bottom")
+upload = upload_column.file_uploader(
+    "Training log (CSV)", type=["csv", "txt", "tsv"], key="log_file", on_change=_choose, args=("upload",)
+)
+example = example_column.selectbox("Example log", list(EXAMPLES), key="log_example", on_change=_choose, args=("example",))
+example_column.button("Try an example", key="try_example", on_click=_choose, args=("example",))
+
+chosen = st.session_state.get("log_source")
+if upload is not None and chosen != "example":
+    content, name = upload.getvalue(), upload.name
+elif chosen == "example":
+    content, name = (EXAMPLES_DIR / EXAMPLES[example]).read_bytes(), EXAMPLES[example]
+else:
+    st.info("Upload a log, or press **Try an example**.")
+    st.stop()
+
+try:
+    log = _read(content, name)
+except DataError as exc:
+    st.error(f"Could not read {name}: {exc}")
+    st.stop()
+
+metric = f"metric `{log.metric_name}`" if log.metric_name else "no metric"
+st.container(key="log_format").markdown(f"**{name}**: read as **{log.format_title}**, {len(log.history)} epoch(s), {metric}.")
+with st.expander("How the log was read"):
+    for line in [log.describe(), *log.notes]:
+        st.markdown(f"- {line}")
+
+log_scale = st.toggle("Log-scale loss axis", key="log_log_scale")
+left, right = st.columns(2)
+left.plotly_chart(loss_figure(log.history, log_scale=log_scale), key="log_loss_chart")
+if log.metric_name:
+    right.plotly_chart(_metric_chart(log), key="log_metric_chart")
+else:
+    right.caption("This log has no metric column: only the losses are drawn.")
+
+st.subheader("Diagnosis")
+widgets.diagnosis_card(diagnose_log(log), None, applicable=False)
+st.caption(
+    "A log carries no hyperparameters, so the advice names the knob and the direction; "
+    "the baselines and the learning-rate evidence of a FitLab run are not available here."
+)

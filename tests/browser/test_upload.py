@@ -1,0 +1,67 @@
+"""Bring your own CSV in a real browser: a broken file, then a good one, in the same session.
+
+The broken upload must say what the file is next to the uploader and keep everything the student
+had (the dataset, the slider they moved, the run they made); the good one must show its preview and
+column profile, show awkward column names literally, and train.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import shot, slider
+
+pytestmark = pytest.mark.browser
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _upload(page: Page, name: str, content: bytes) -> None:
+    page.locator(".st-key-csv input[type=file]").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+
+
+def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> None:
+    # A first run on the built-in data, with a slider moved: both must survive the broken upload.
+    epochs = slider(page, "Epochs (maximum)")
+    epochs.focus()
+    epochs.press("Home")
+    for _ in range(2):
+        epochs.press("ArrowRight")
+    expect(epochs).to_have_attribute("aria-valuetext", "3")
+    page.locator(".st-key-train button").click()
+    expect(page.get_by_text("Last run:")).to_be_visible(timeout=30_000)
+
+    page.locator(".st-key-dataset_name").click()
+    page.get_by_role("option", name="Upload a CSV…").click()
+    _upload(page, "grades.csv", (CORPUS / "excel_workbook_renamed.csv").read_bytes())
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("it looks like an Excel workbook (.xlsx)")).to_be_visible(timeout=15_000)
+    expect(sidebar.get_by_text("Still using the previous dataset, moons.")).to_be_visible()
+    expect(page.get_by_text("Last run:")).to_be_visible()  # the run so far is still shown
+    expect(page.get_by_text("Verdict:")).to_be_visible()
+    expect(epochs).to_have_attribute("aria-valuetext", "3")  # and the slider kept its value
+    expect(page.locator(".st-key-train button")).to_be_enabled()
+
+    # The good file: awkward column names (Markdown, HTML, a formula) must show as written.
+    _upload(page, "awkward.csv", (CORPUS / "markdown_and_formula_names.csv").read_bytes())
+    expect(sidebar.get_by_text("120 rows × 4 columns; comma-separated, UTF-8.")).to_be_visible(timeout=15_000)
+    expect(sidebar.get_by_text("Could not use this data")).to_have_count(0)
+    expect(sidebar.get_by_text("Still using the previous dataset")).to_have_count(0)
+    expect(page.locator(".st-key-csv_target input")).to_have_value("label")
+    expect(sidebar.get_by_test_id("stExpander").get_by_test_id("stDataFrame")).to_have_count(2)  # the preview and the column profile
+    page.locator(".st-key-csv_exclude").click()
+    page.get_by_role("option", name="**bold** <b>x</b>").click()
+    page.keyboard.press("Escape")
+    note = sidebar.get_by_text("Note: left out by you: '**bold** <b>x</b>'")
+    expect(note).to_be_visible(timeout=10_000)
+    assert sidebar.locator("strong, b").filter(has_text="bold").count() == 0, "a column name was rendered as Markdown/HTML"
+    expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()
+    shot(page, "upload-profile")
+
+    page.locator(".st-key-train button").click()
+    expect(page.get_by_text("Last run: completed after 3 epoch(s)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Verdict:")).to_be_visible()
+    shot(page, "upload-trained")
