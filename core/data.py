@@ -351,35 +351,38 @@ KIND_LABELS = {
 }
 
 
+PROFILE_COLUMNS = ["column", "use", "type", "missing", "distinct", "why", "example"]
+
+
 def profile(infos: list[ColumnInfo], target: str | None = None, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
-    """One row per column: type, missing share, distinct values, an example, and what FitLab does with it."""
+    """One row per column: what FitLab does with it (use, and why), its type, missing share, distinct values."""
     rows = []
     for info in infos:
+        use, why = "feature", ""
         if info.name == target:
             use = "target"
         elif info.name in exclude:
-            use = "left out by you"
+            use, why = "left out", "left out by you"
         elif not info.usable:
-            use = f"dropped: {info.reason}"
+            use, why = "dropped", info.reason
         elif info.kind == "category" and info.distinct > MAX_CATEGORIES:
-            use = f"feature (one-hot: {MAX_CATEGORIES - 1} most frequent + 1 for the rest)"
+            why = f"one-hot: the {MAX_CATEGORIES - 1} most frequent values, one input for the rest"
         elif info.kind == "category":
-            use = "feature (one-hot)"
+            why = "one-hot: one input per value"
         elif info.kind == "date":
-            use = "feature (year, month, day, weekday)"
-        else:
-            use = "feature"
+            why = "year, month, day and weekday inputs"
         rows.append(
             {
                 "column": info.name,
+                "use": use,
                 "type": KIND_LABELS[info.kind],
                 "missing": round(info.missing / info.rows, 3) if info.rows else 0.0,
                 "distinct": info.distinct,
+                "why": why,
                 "example": info.example,
-                "use": use,
             }
         )
-    return pd.DataFrame(rows, columns=["column", "type", "missing", "distinct", "example", "use"])
+    return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
 
 
 def _names(names: list[str], limit: int = 5) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.baselines import Baselines
 from core.data import Dataset
@@ -98,3 +100,45 @@ class FixJob(TrainingJob):
             if index != self.current_round:
                 self.current_round, self.records = index, []
             self.records.append(record)
+
+
+@dataclass
+class BackgroundTask:
+    """Any longer piece of work (LR finder, learning curve) off the page script; same contract as jobs."""
+
+    work: Callable[[threading.Event], Any]
+    label: str = "task"
+    result: Any = None
+    error: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> BackgroundTask:
+        self._thread = threading.Thread(target=self._run, name=f"fitlab-{self.label}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.result = self.work(self._stop)
+        except ValueError as exc:  # bad settings for this task: a message for the user
+            self.error = f"{self.label}: {exc}"
+        except Exception as exc:
+            self.error = f"{self.label} failed: {exc}"
+            traceback.print_exc()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done

@@ -7,7 +7,7 @@ import streamlit as st
 from core.charts import boundary_figure, loss_figure, metric_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import FixJob, TrainingJob
-from pages import widgets
+from pages import evidence, widgets
 
 
 class JobSlot:
@@ -30,7 +30,7 @@ def start(choice: widgets.DataChoice, hp: Hyperparameters, fix: bool = False) ->
     job = FixJob(choice.dataset, hp, baselines=baselines) if fix else TrainingJob(choice.dataset, hp, baselines=baselines)
     job_slot().job = job.start()
     st.session_state["collected"] = False
-    st.session_state["fix"] = None
+    st.session_state["fix_result"] = None
 
 
 def collect(slot: JobSlot) -> None:
@@ -45,7 +45,7 @@ def collect(slot: JobSlot) -> None:
         st.session_state["train_error"] = None
         st.session_state.setdefault("runs", []).append(job.result)
         st.session_state["last_dataset"] = job.dataset
-        st.session_state["fix"] = job.fix if isinstance(job, FixJob) else None
+        st.session_state["fix_result"] = job.fix if isinstance(job, FixJob) else None
 
 
 widgets.init_state()
@@ -126,9 +126,11 @@ runs = st.session_state.get("runs", [])
 if runs and not running:
     result = runs[-1]
     st.subheader("Diagnosis")
-    if st.session_state.get("fix") is not None:
-        widgets.fix_path(st.session_state["fix"], log_scale=log_scale)
+    if st.session_state.get("fix_result") is not None:
+        widgets.fix_path(st.session_state["fix_result"], log_scale=log_scale)
     widgets.diagnosis_card(result.diagnosis, result.hyperparameters)
     dataset = st.session_state.get("last_dataset")
     if dataset is not None and dataset.is_2d and result.model is not None:
         st.plotly_chart(boundary_figure(dataset, result.model), key="boundary_chart")
+
+evidence.panels(choice.dataset if choice is not None else None, hp)

@@ -234,7 +234,10 @@ def _upload_widgets(seed: int) -> DataChoice | None:
     sb = st.sidebar
     upload = sb.file_uploader("CSV file", key="csv", help=UPLOAD_HELP)
     if upload is None:
-        sb.caption("Pick a file: one row per example, one column to predict (up to 50 MB).")
+        sb.caption(
+            "Pick a CSV file of up to 50 MB: one row per example, one column to predict. A file marked red was "
+            "refused by the uploader (over 50 MB): train it with `python -m core train --csv FILE --target COLUMN`."
+        )
         return None
     if st.session_state.get("csv_file") != upload.file_id:  # a new file: its own defaults
         for key in ("csv_target", "csv_task", "csv_exclude"):
@@ -284,7 +287,13 @@ def _upload_widgets(seed: int) -> DataChoice | None:
             columns_profile,
             key="csv_profile",
             hide_index=True,
-            column_config={"missing": st.column_config.NumberColumn("missing", format="percent")},
+            column_config={
+                "column": st.column_config.TextColumn(width="small", pinned=True),
+                "use": st.column_config.TextColumn(width="small"),
+                "type": st.column_config.TextColumn(width="small"),
+                "missing": st.column_config.NumberColumn(width="small", format="percent"),
+                "distinct": st.column_config.NumberColumn(width="small"),
+            },
         )
         st.download_button(
             "Download the profile (CSV)",

@@ -121,3 +121,50 @@ def test_clean_csv_upload_trains(tmp_path: Path) -> None:
     at.slider(key="hp_epochs").set_value(5).run()
     assert _train_until_verdict(at).startswith("**Verdict:")
     assert len(_charts(at)) == 2  # loss and metric; no decision boundary: one feature is not numeric
+
+
+def _wait_for(at: AppTest, predicate, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+        if predicate(at):
+            return
+    raise AssertionError("the page never reached the expected state")
+
+
+def test_fix_it_for_me_shows_the_path_and_reaches_a_good_fit() -> None:
+    at = _open()
+    at.selectbox(key="scenario").select("lr_too_high").run()
+    at.button(key="fix").click().run()
+    assert not at.exception
+    _wait_for(
+        at,
+        lambda a: (
+            any(c.key == "fix_chart" for c in a.get("plotly_chart"))
+            if False
+            else len(_charts(a)) >= 3 and any("Fix it for me: the path" in h.value for h in a.subheader)
+        ),
+    )
+    import json
+
+    path = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "Fix it for me" in c.proto.spec))
+    labels = [t["name"] for t in path["data"] if t.get("showlegend", True) is not False]
+    assert labels[0].startswith("round 0: as you set it")
+    assert any("learning rate → 0.001" in label for label in labels)  # the change applied in round 1
+    assert any("Good fit" in m.value for m in at.success)
+    at.button(key="use_fix").click().run()
+    assert at.select_slider(key="hp_learning_rate").value == 0.001
+
+
+def test_learning_rate_finder_and_learning_curve_panels() -> None:
+    at = _open()
+    at.slider(key="samples").set_value(300).run()
+    at.button(key="lr_find").click().run()
+    at.button(key="learning_curve").click().run()
+    _wait_for(at, lambda a: any(b.key == "use_lr" for b in a.button) and any("%" in i.value for i in a.info))
+    suggested = next(b for b in at.button if b.key == "use_lr")
+    at.button(key="use_lr").click().run()
+    assert f"Use {at.select_slider(key='hp_learning_rate').value:g}" == suggested.label
+    assert any(("more data" in i.value) for i in at.info)

@@ -361,9 +361,11 @@ def test_row_cap_is_a_parameter() -> None:
 def test_profile_says_what_each_column_is_and_what_happens_to_it() -> None:
     infos = analyze_columns(_frame("id_columns.csv"))
     table = profile(infos, target="label", exclude=["colour"]).set_index("column")
-    assert table.loc["column 1", "type"] == "ID-like" and table.loc["column 1", "use"].startswith("dropped: ID-like")
-    assert table.loc["size", "use"] == "feature" and table.loc["size", "type"] == "number"
-    assert table.loc["colour", "use"] == "left out by you"
+    assert list(table.columns) == ["use", "type", "missing", "distinct", "why", "example"]
+    assert tuple(table.loc["column 1", ["use", "type"]]) == ("dropped", "ID-like")
+    assert table.loc["column 1", "why"] == "ID-like, a different value in almost every row"
+    assert tuple(table.loc["size", ["use", "type", "why"]]) == ("feature", "number", "")
+    assert tuple(table.loc["colour", ["use", "why"]]) == ("left out", "left out by you")
     assert table.loc["label", "use"] == "target" and table.loc["label", "distinct"] == 2
     gaps = profile(analyze_columns(_frame("booleans.csv"))).set_index("column")
     assert gaps.loc["member", "type"] == "boolean" and gaps.loc["member", "missing"] == pytest.approx(0.333, abs=0.001)

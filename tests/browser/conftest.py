@@ -81,7 +81,11 @@ def server() -> Iterator[str]:
         pytest.fail("the Streamlit server did not become healthy within 60 s")
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a training thread still busy: don't let teardown hang
+        process.kill()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

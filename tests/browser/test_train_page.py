@@ -63,3 +63,16 @@ def test_scenario_preset_trains_to_its_verdict(page: Page) -> None:
     page.locator(".st-key-apply_0 button").click()  # first advice: add hidden layers
     expect(slider(page, "Hidden layers")).to_have_attribute("aria-valuetext", "2")
     shot(page, "scenario-underfitting")
+
+
+def test_fix_it_for_me_shows_its_path(page: Page) -> None:
+    page.locator(".st-key-scenario").click()
+    page.get_by_role("option", name="lr too high").click()
+    expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.3")
+    page.locator(".st-key-fix").get_by_role("button", name="Fix it for me").click()
+    expect(page.get_by_text("Fix it for me: the path")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Verdict: Good fit")).to_be_visible()
+    assert points(page, "fix_chart", "round 0: as you set it (validation)") > 0
+    page.locator(".st-key-use_fix button").click()
+    expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.001")
+    shot(page, "fix-it-for-me")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import shot, slider
+from tests.browser.support import ARTIFACTS, shot, slider
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,8 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def _upload(page: Page, name: str, content: bytes) -> None:
-    page.locator(".st-key-csv input[type=file]").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+    files = [{"name": name, "mimeType": "text/csv", "buffer": content}]
+    page.locator(".st-key-csv input[type=file]").set_input_files(files=files)
 
 
 def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> None:
@@ -51,7 +52,8 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> N
     expect(sidebar.get_by_text("Could not use this data")).to_have_count(0)
     expect(sidebar.get_by_text("Still using the previous dataset")).to_have_count(0)
     expect(page.locator(".st-key-csv_target input")).to_have_value("label")
-    expect(sidebar.get_by_test_id("stExpander").get_by_test_id("stDataFrame")).to_have_count(2)  # the preview and the column profile
+    profile = sidebar.get_by_test_id("stExpander")
+    expect(profile.get_by_test_id("stDataFrame")).to_have_count(2)  # the preview and the column profile
     page.locator(".st-key-csv_exclude").click()
     page.get_by_role("option", name="**bold** <b>x</b>").click()
     page.keyboard.press("Escape")
@@ -60,8 +62,13 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> N
     assert sidebar.locator("strong, b").filter(has_text="bold").count() == 0, "a column name was rendered as Markdown/HTML"
     expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()
     shot(page, "upload-profile")
+    ARTIFACTS.mkdir(exist_ok=True)
+    profile.screenshot(path=str(ARTIFACTS / "upload-profile-sidebar.png"))
 
+    epochs.focus()
+    epochs.press("ArrowRight")  # 4 epochs: this run's caption cannot be the first run's
+    expect(epochs).to_have_attribute("aria-valuetext", "4")
     page.locator(".st-key-train button").click()
-    expect(page.get_by_text("Last run: completed after 3 epoch(s)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Last run: completed after 4 epoch(s)")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Verdict:")).to_be_visible()
     shot(page, "upload-trained")
