@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.data import load_builtin  # noqa: E402
 from core.diagnosis import VERDICTS  # noqa: E402
 from core.experiment import run_experiment  # noqa: E402
+from core.fix import fix_run  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 
 BAD = ("diverged", "lr_too_high", "not_converged", "underfitting", "overfitting")
@@ -40,11 +41,11 @@ class Case:
     noise: float = 0.2
     hp: dict[str, Any] = field(default_factory=dict)
 
-    def load(self) -> Any:
-        return load_builtin(self.dataset, samples=self.samples, noise=self.noise, seed=0)
+    def load(self, seed: int = 0) -> Any:
+        return load_builtin(self.dataset, samples=self.samples, noise=self.noise, seed=seed)
 
-    def hyperparameters(self) -> Hyperparameters:
-        return Hyperparameters(**self.hp)
+    def hyperparameters(self, seed: int = 0) -> Hyperparameters:
+        return Hyperparameters(**{**self.hp, "seed": seed})
 
 
 ENOUGH = {"epochs": 300, "early_stopping": True, "patience": 20}
@@ -65,7 +66,13 @@ CASES: list[Case] = [
     Case("good_circles", "good_fit", GOOD, "circles", 1000, 0.1, hp=ENOUGH),
     Case("good_xor", "good_fit", GOOD, "xor", 1000, 0.1, hp=ENOUGH),
     Case("good_gaussians", "good_fit", GOOD, "gaussians", hp=ENOUGH),
-    Case("good_spiral", "good_fit", GOOD + " (3 layers: spirals need depth)", "spiral", hp={**ENOUGH, "hidden_layers": 3, "learning_rate": 0.003}),
+    Case(
+        "good_spiral",
+        "good_fit",
+        GOOD + " (3 layers: spirals need depth)",
+        "spiral",
+        hp={**ENOUGH, "hidden_layers": 3, "learning_rate": 0.003},
+    ),
     Case("good_sine", "good_fit", GOOD, "sine", 1000, 0.1, hp=ENOUGH),
     Case("good_iris", "good_fit", GOOD, "iris", hp={**ENOUGH, "batch_size": 16}),
     Case("good_wine", "good_fit", GOOD, "wine", hp={**ENOUGH, "batch_size": 16}),
@@ -81,27 +88,76 @@ CASES: list[Case] = [
     Case("overfit_diabetes", "overfitting", OVER + " (diabetes: 265 noisy training rows)", "diabetes", hp=HUGE),
     Case("overfit_moons_tiny", "overfitting", OVER, "moons", 100, 0.3, hp=HUGE),
     Case("overfit_sine_noisy", "overfitting", OVER, "sine", 200, 0.8, hp=HUGE),
-    Case("overfit_breast_cancer", "overfitting", OVER + " (341 training rows, 30 features)", "breast_cancer", hp={**HUGE, "epochs": 200}),
+    Case(
+        "overfit_breast_cancer",
+        "overfitting",
+        OVER + " (341 training rows, 30 features)",
+        "breast_cancer",
+        hp={**HUGE, "epochs": 200},
+    ),
     # underfitting
     Case("linear_circles", "underfitting", LIN, "circles", 1000, 0.1, hp=LINEAR),
     Case("linear_xor", "underfitting", LIN, "xor", 1000, 0.1, hp=LINEAR),
     Case("linear_spiral", "underfitting", LIN, "spiral", hp=LINEAR),
     Case("linear_moons", "underfitting", LIN + " (a line gets ~88 %, a network ~97 %)", "moons", hp=LINEAR),
     Case("linear_sine", "underfitting", LIN, "sine", 1000, 0.1, hp=LINEAR),
-    Case("tiny_spiral", "underfitting", "one hidden layer of 2 neurons cannot wind two spirals", "spiral",
-         hp={"hidden_layers": 1, "width": 2, "learning_rate": 0.01, "epochs": 200, "patience": 20}),
-    Case("tiny_xor", "underfitting", "one neuron wide: a single bend cannot carve four quadrants", "xor", 1000, 0.1,
-         hp={"hidden_layers": 1, "width": 1, "learning_rate": 0.01, "epochs": 200, "patience": 20}),
-    Case("tiny_circles", "underfitting", "one hidden neuron draws one line; a ring needs at least three", "circles", 1000, 0.1,
-         hp={"hidden_layers": 1, "width": 1, "learning_rate": 0.01, "epochs": 200, "patience": 20}),
+    Case(
+        "tiny_spiral",
+        "underfitting",
+        "one hidden layer of 2 neurons cannot wind two spirals",
+        "spiral",
+        hp={"hidden_layers": 1, "width": 2, "learning_rate": 0.01, "epochs": 200, "patience": 20},
+    ),
+    Case(
+        "tiny_xor",
+        "underfitting",
+        "one neuron wide: a single bend cannot carve four quadrants",
+        "xor",
+        1000,
+        0.1,
+        hp={"hidden_layers": 1, "width": 1, "learning_rate": 0.01, "epochs": 200, "patience": 20},
+    ),
+    Case(
+        "tiny_circles",
+        "underfitting",
+        "one hidden neuron draws one line; a ring needs at least three",
+        "circles",
+        1000,
+        0.1,
+        hp={"hidden_layers": 1, "width": 1, "learning_rate": 0.01, "epochs": 200, "patience": 20},
+    ),
     # learning rate too high
     Case("high_moons_adam", "lr_too_high", HIGH, "moons", hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
     Case("high_moons_adam1", "lr_too_high", HIGH, "moons", hp={"learning_rate": 1.0, "early_stopping": False, "epochs": 40}),
-    Case("high_circles_adam", "lr_too_high", HIGH, "circles", 1000, 0.1, hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
-    Case("high_gaussians_adam", "lr_too_high", HIGH, "gaussians", hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
-    Case("high_xor_adam", "lr_too_high", HIGH, "xor", 1000, 0.1, hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
-    Case("high_breast_cancer_adam", "lr_too_high", HIGH, "breast_cancer", hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
-    Case("high_moons_sgd", "lr_too_high", HIGH, "moons", hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 40}),
+    Case(
+        "high_circles_adam",
+        "lr_too_high",
+        HIGH,
+        "circles",
+        1000,
+        0.1,
+        hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40},
+    ),
+    Case(
+        "high_gaussians_adam", "lr_too_high", HIGH, "gaussians", hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}
+    ),
+    Case(
+        "high_xor_adam", "lr_too_high", HIGH, "xor", 1000, 0.1, hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}
+    ),
+    Case(
+        "high_breast_cancer_adam",
+        "lr_too_high",
+        HIGH,
+        "breast_cancer",
+        hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40},
+    ),
+    Case(
+        "high_moons_sgd",
+        "lr_too_high",
+        HIGH,
+        "moons",
+        hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 40},
+    ),
     Case("high_spiral_adam", "lr_too_high", HIGH, "spiral", hp={"learning_rate": 0.3, "early_stopping": False, "epochs": 40}),
     # not converged
     Case("slow_moons", "not_converged", SLOW, "moons", hp={"learning_rate": 1e-5, "epochs": 30}),
@@ -110,20 +166,62 @@ CASES: list[Case] = [
     Case("slow_sine", "not_converged", SLOW, "sine", 1000, 0.1, hp={"learning_rate": 1e-4, "epochs": 20}),
     Case("slow_digits", "not_converged", SLOW, "digits", hp={"learning_rate": 1e-5, "epochs": 20}),
     Case("short_spiral", "not_converged", SLOW + " (15 epochs for a spiral)", "spiral", hp={"hidden_layers": 3, "epochs": 15}),
-    Case("slow_moons_sgd", "not_converged", SLOW + " (SGD at 1e-4)", "moons", hp={"learning_rate": 1e-4, "optimizer": "sgd", "epochs": 30}),
+    Case(
+        "slow_moons_sgd",
+        "not_converged",
+        SLOW + " (SGD at 1e-4)",
+        "moons",
+        hp={"learning_rate": 1e-4, "optimizer": "sgd", "epochs": 30},
+    ),
     # diverged
-    Case("diverge_sine_sgd", "diverged", DIV, "sine", 1000, 0.1, hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 30}),
-    Case("diverge_diabetes_sgd", "diverged", DIV, "diabetes", hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 30}),
-    Case("diverge_sine_sgd_wide", "diverged", DIV + " (4x512)", "sine", 1000, 0.1,
-         hp={"learning_rate": 1.0, "optimizer": "sgd", "hidden_layers": 4, "width": 512, "early_stopping": False, "epochs": 30}),
+    Case(
+        "diverge_sine_sgd",
+        "diverged",
+        DIV,
+        "sine",
+        1000,
+        0.1,
+        hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 30},
+    ),
+    Case(
+        "diverge_diabetes_sgd",
+        "diverged",
+        DIV,
+        "diabetes",
+        hp={"learning_rate": 1.0, "optimizer": "sgd", "early_stopping": False, "epochs": 30},
+    ),
+    Case(
+        "diverge_sine_sgd_wide",
+        "diverged",
+        DIV + " (4x512)",
+        "sine",
+        1000,
+        0.1,
+        hp={"learning_rate": 1.0, "optimizer": "sgd", "hidden_layers": 4, "width": 512, "early_stopping": False, "epochs": 30},
+    ),
 ]
 
 
-def run_case(case: Case) -> dict[str, Any]:
+def run_case(job: tuple[Case, int, bool]) -> dict[str, Any]:
+    case, seed, fix = job
     started = time.perf_counter()
-    result = run_experiment(case.load(), case.hyperparameters())
+    row: dict[str, Any] = {}
+    if fix and case.label != "good_fit":
+        outcome = fix_run(case.load(seed), case.hyperparameters(seed), rounds=3)
+        result = outcome.rounds[0]
+        row = {
+            "fix_improved": outcome.improved,
+            "fix_fixed": outcome.fixed,
+            "fix_path": " -> ".join(
+                r.diagnosis.verdict if c is None else f"{c.knob}={c.value}: {r.diagnosis.verdict}"
+                for r, c in zip(outcome.rounds, outcome.changes, strict=True)
+            ),
+            "fix_val": (outcome.rounds[0].kept_val_loss, outcome.final.kept_val_loss),
+        }
+    else:
+        result = run_experiment(case.load(seed), case.hyperparameters(seed))
     best_val = min((r.val_loss for r in result.history), default=float("nan"))
-    return {
+    return row | {
         "name": case.name,
         "label": case.label,
         "verdict": result.diagnosis.verdict,
@@ -139,7 +237,10 @@ def run_case(case: Case) -> dict[str, Any]:
 def confusion(rows: list[dict[str, Any]]) -> str:
     counts = Counter((r["label"], r["verdict"]) for r in rows)
     short = {v: v.replace("_", " ")[:11] for v in VERDICTS}
-    lines = ["| label \\ verdict | " + " | ".join(short[v] for v in VERDICTS) + " | correct |", "|---" * (len(VERDICTS) + 2) + "|"]
+    lines = [
+        "| label \\ verdict | " + " | ".join(short[v] for v in VERDICTS) + " | correct |",
+        "|---" * (len(VERDICTS) + 2) + "|",
+    ]
     for label in VERDICTS:
         total = sum(counts[(label, v)] for v in VERDICTS)
         if total:
@@ -152,20 +253,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--report", default=str(Path(__file__).with_name("REPORT-scenarios.md")))
+    parser.add_argument("--seed", type=int, default=0, help="data and weight seed; other seeds are a held-out check")
+    parser.add_argument("--fix", action="store_true", help="also run Fix it for me (3 rounds) on every bad case")
+    parser.add_argument("--report", help="where to write the markdown report (default bench/REPORT-scenarios[-seedN][-fix].md)")
     args = parser.parse_args()
     cases = [c for c in CASES if not args.only or c.name in args.only.split(",")]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(run_case, cases))
+        rows = list(pool.map(run_case, [(c, args.seed, args.fix) for c in cases]))
     elapsed = time.perf_counter() - started
     correct = sum(r["label"] == r["verdict"] for r in rows)
     bad_as_good = [r for r in rows if r["label"] != "good_fit" and r["verdict"] == "good_fit"]
     datasets = sorted({c.dataset for c in cases})
     for r in rows:
         mark = "ok " if r["label"] == r["verdict"] else "XX "
-        print(f"{mark}{r['name']:26s} label {r['label']:14s} verdict {r['verdict']:14s} {r['epochs']:4d} ep "
-              f"{r['seconds']:5.1f}s  {r['secondary']}  {r['evidence'][:1]}")
+        print(
+            f"{mark}{r['name']:26s} label {r['label']:14s} verdict {r['verdict']:14s} {r['epochs']:4d} ep "
+            f"{r['seconds']:5.1f}s  {r['secondary']}  {r['evidence'][:1]}"
+        )
     summary = (
         f"{len(rows)} runs over {len(datasets)} datasets ({', '.join(datasets)}); "
         f"accuracy {correct}/{len(rows)} = {correct / len(rows):.0%}; bad runs called good_fit: {len(bad_as_good)}; "
@@ -173,8 +278,27 @@ def main() -> int:
     )
     table = confusion(rows)
     print("\n" + table + "\n\n" + summary)
+    fixed_part = ""
+    if args.fix:
+        bad = [r for r in rows if r["label"] != "good_fit"]
+        improved = sum(r["fix_improved"] for r in bad)
+        fixed = sum(r["fix_fixed"] for r in bad)
+        paths = "\n".join(f"| {r['name']} | {r['fix_path']} | {r['fix_val'][0]:.4g} -> {r['fix_val'][1]:.4g} |" for r in bad)
+        fixed_part = (
+            f"\n\n## Fix it for me (3 rounds)\n\nbad runs whose kept validation loss ended lower: {improved}/{len(bad)} = "
+            f"{improved / len(bad):.0%}; reached good_fit: {fixed}/{len(bad)} = {fixed / len(bad):.0%}\n\n"
+            f"| case | path | validation loss |\n|---|---|---|\n{paths}\n"
+        )
+        print(fixed_part)
+    listing = "\n".join(f"| {c.name} | {c.label} | {c.dataset} | {c.why} |" for c in cases)
     if not args.only:
-        Path(args.report).write_text(f"# Scenario suite\n\n`python bench/scenarios.py`\n\n{table}\n\n{summary}\n")
+        suffix = (f"-seed{args.seed}" if args.seed else "") + ("-fix" if args.fix else "")
+        report = Path(args.report) if args.report else Path(__file__).with_name(f"REPORT-scenarios{suffix}.md")
+        command = " ".join(["python bench/scenarios.py", *sys.argv[1:]])
+        report.write_text(
+            f"# Scenario suite\n\n`{command}` ({time.strftime('%Y-%m-%d')})\n\n{table}\n\n{summary}{fixed_part}\n\n"
+            f"## Cases and why their labels hold\n\n| case | label | dataset | construction |\n|---|---|---|---|\n{listing}\n"
+        )
     return 0
 
 

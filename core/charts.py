@@ -33,8 +33,9 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
         xaxis_title=x,
         yaxis_title=y,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        height=340,
-        legend={"orientation": "h", "y": -0.2},
+        height=380,
+        # Legend below the axis title, anchored at its top so that long labels never cover "epoch".
+        legend={"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0},
         hovermode="x unified",
     )
     return fig

@@ -36,6 +36,7 @@ __all__ = [
     "TaskGuess",
     "analyze_columns",
     "build_dataset",
+    "column_info",
     "default_target",
     "detect_task",
     "features",
@@ -187,7 +188,8 @@ MAX_CLASSES = 100  # more classes than this cannot be learned from a classroom-s
 MIN_CLASS_ROWS = 3  # one row each for training, validation and test
 DISTINCT_PER_ROW = 0.9  # share of distinct values from which a text column is an identifier or free text
 TARGET_NAMES = ("target", "label", "class", "y", "outcome")  # preferred default targets, case-insensitive
-ID_NAME = re.compile(r"(^|[\s_.-])(id|uuid|guid|key|index|idx|rownum|row|no|nr|number)$|^(id|uuid|guid)([\s_.-]|$)|[a-z]Id$|^#$")
+ID_NAME = re.compile(r"(^|[\s_.-])(id|uuid|guid|key|index|idx|rownum|row|no|nr)$|^(id|uuid|guid)([\s_.-]|$)|^#$", re.IGNORECASE)
+CAMEL_ID = re.compile(r"[a-z](Id|ID)$")  # PassengerId, customerID; case matters ("paid" is not an ID)
 UNNAMED = re.compile(r"^(column \d+|unnamed.*|index)$", re.IGNORECASE)
 USABLE = ("number", "boolean", "category", "date")
 DROP_REASONS = {  # why a kind of column is not a feature, for the notes
@@ -282,7 +284,8 @@ def column_info(name: str, column: pd.Series) -> ColumnInfo:
         info.kind = "boolean"
     elif pd.api.types.is_numeric_dtype(column):
         consecutive = bool(np.all(np.diff(present.to_numpy(dtype=float)) == 1))
-        if many and _is_whole(present) and (ID_NAME.search(name) or (UNNAMED.match(name) and consecutive)):
+        named = bool(ID_NAME.search(name) or CAMEL_ID.search(name))
+        if many and _is_whole(present) and (named or (UNNAMED.match(name) and consecutive)):
             info.kind, info.reason = "id", DROP_REASONS["id"]
     elif (found := _date_format(present)) is not None:
         info.kind, info.date_format, info.date_order = "date", found[0], found[1]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.history import EpochRecord
+from core.history import EpochRecord, early_stopping_best
 from core.hyperparameters import (
     BATCH_SIZE_STEPS,
     LEARNING_RATE_STEPS,
@@ -53,6 +53,7 @@ OVERFIT_GL_STRONG = 25.0  # ...or this much on its own
 OVERFIT_TRAIN_DROP = 0.10  # training loss fell >= 10 % after the best validation epoch
 OVERFIT_MIN_RISE = 0.02  # and validation rose at least 2 % of the scale in absolute terms
 OVERFIT_METRIC_GAP = 0.10  # validation metric >= 10 % (relative) below training (Deepchecks)...
+OVERFIT_WORSE_THAN_LINEAR = 1.10  # restored epoch >= 10 % worse than a linear model: overfit before it generalized
 OVERFIT_METRIC_ABS = 0.05  # ...and 0.05 in absolute terms...
 OVERFIT_ABOVE_CHANCE = 0.10  # ...with training at least 0.1 above the trivial model's metric
 CONVERGED_TAIL_DROP = 0.03  # validation still falling >= 3 % across the tail...
@@ -204,7 +205,7 @@ def _check_overfitting(s: _Signals, unstable: bool, baselines: Baselines | None)
     rise = None if unstable else _validation_rise(s)
     if rise and s.ended_by_early_stopping:
         linear = (baselines or {}).get("linear")
-        if linear and s.val[s.best] > linear["val_loss"]:
+        if linear and s.val[s.best] > OVERFIT_WORSE_THAN_LINEAR * linear["val_loss"]:
             found.append(
                 f"{rise}; even the restored epoch {s.epochs[s.best]} ({_fmt(s.val[s.best])}) is worse than a linear "
                 f"model ({_fmt(linear['val_loss'])}): the network overfits before it generalizes"
@@ -293,11 +294,6 @@ def _early_stopping_note(s: _Signals) -> str | None:
     )
 
 
-def _ended_by_early_stopping(s: _Signals, hp: Hyperparameters | None) -> bool:
-    """Consistent with the Trainer's early stopping: before the budget, within patience of the best."""
-    return hp is not None and hp.early_stopping and len(s.val) < hp.epochs and 0 < len(s.val) - 1 - s.best <= hp.patience
-
-
 def diagnose(
     history: Sequence[EpochRecord],
     hp: Hyperparameters | None = None,
@@ -324,7 +320,14 @@ def diagnose(
     else:
         s.best = min(range(len(s.val)), key=lambda i: s.val[i])
         s.restores_best = hp is not None and hp.early_stopping
-        s.ended_by_early_stopping = _ended_by_early_stopping(s, hp)
+        if hp is not None and hp.early_stopping:
+            # The Trainer's own rule decides which epoch was kept and whether patience ran out.
+            # A history that goes on past that stop did not come from this early stopping (a log, a
+            # hand-made curve): then it is judged as a run without it.
+            kept, stop = early_stopping_best(s.val, hp.patience)
+            s.ended_by_early_stopping = stop == len(s.val) - 1 and len(s.val) < hp.epochs
+            if stop is None or s.ended_by_early_stopping:
+                s.best = kept
         unstable = _check_unstable(s, hp)
         if unstable:
             findings["lr_too_high"] = unstable

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.baselines import compute_baselines
+from core.baselines import Baselines, compute_baselines
 from core.data import Dataset
 from core.diagnosis import Recommendation
 from core.experiment import RunResult, clean_json, run_experiment
@@ -81,13 +81,14 @@ def fix_run(
     rounds: int = DEFAULT_ROUNDS,
     *,
     stop_event: threading.Event | None = None,
+    baselines: Baselines | None = None,
     on_epoch: Callable[[int, EpochRecord], None] | None = None,
     on_round: Callable[[int, RunResult, Recommendation | None], None] | None = None,
 ) -> FixResult:
     """Up to `rounds` fixes after the first run. Callbacks get (round index, ...)."""
     if not 1 <= rounds <= MAX_ROUNDS:
         raise HyperparameterError(f"rounds must be between 1 and {MAX_ROUNDS}, got {rounds}")
-    baselines = compute_baselines(dataset)
+    baselines = baselines if baselines is not None else compute_baselines(dataset)
     outcome = FixResult()
     tried: set[Hyperparameters] = set()
     change: Recommendation | None = None

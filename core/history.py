@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,3 +30,43 @@ class History(list[EpochRecord]):
         if isinstance(key, str):
             return self.column(key)
         return super().__getitem__(key)
+
+
+class EarlyStopping:
+    """Stop when validation loss has not beaten its best for `patience` epochs (Keras semantics).
+
+    An improvement must beat the best by a relative 1e-4 (skorch's threshold), so that float noise
+    on a plateau does not keep the run alive.
+    """
+
+    def __init__(self, patience: int, min_relative_delta: float = 1e-4) -> None:
+        self.patience = patience
+        self.min_relative_delta = min_relative_delta
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.waited = 0
+
+    def improved(self, epoch: int, val_loss: float) -> bool:
+        if val_loss < self.best_loss * (1 - self.min_relative_delta) or (self.best_epoch == 0 and math.isfinite(val_loss)):
+            self.best_loss, self.best_epoch, self.waited = val_loss, epoch, 0
+            return True
+        self.waited += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.waited >= self.patience
+
+
+def early_stopping_best(val_losses: list[float], patience: int) -> tuple[int, int | None]:
+    """Replay EarlyStopping over a validation curve: (index of the epoch it keeps, index where it stops).
+
+    The kept epoch can precede the plain minimum: gains under the 1e-4 threshold do not count. The
+    stop index is None when patience never runs out.
+    """
+    stopper = EarlyStopping(patience)
+    for epoch, loss in enumerate(val_losses, start=1):
+        stopper.improved(epoch, loss)
+        if stopper.should_stop:
+            return stopper.best_epoch - 1, epoch - 1
+    return max(0, stopper.best_epoch - 1), None

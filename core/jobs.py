@@ -87,7 +87,9 @@ class FixJob(TrainingJob):
 
     def _work(self) -> None:
         try:
-            self.fix = fix_run(self.dataset, self.hp, self.rounds, stop_event=self._stop, on_epoch=self._publish_round)
+            self.fix = fix_run(
+                self.dataset, self.hp, self.rounds, stop_event=self._stop, baselines=self.baselines, on_epoch=self._publish_round
+            )
             self.result = self.fix.final
         except Exception as exc:  # shown to the user as a message, never a traceback in the page
             self.error = f"Fix it for me failed: {exc}"

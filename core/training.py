@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from core.data import Dataset
-from core.history import EpochRecord, History
+from core.history import EarlyStopping, EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.model import build_model
 
@@ -39,32 +39,6 @@ def configure_threads() -> int:
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted
-
-
-class EarlyStopping:
-    """Stop when validation loss has not beaten its best for `patience` epochs (Keras semantics).
-
-    An improvement must beat the best by a relative 1e-4 (skorch's threshold), so that float noise
-    on a plateau does not keep the run alive.
-    """
-
-    def __init__(self, patience: int, min_relative_delta: float = 1e-4) -> None:
-        self.patience = patience
-        self.min_relative_delta = min_relative_delta
-        self.best_loss = math.inf
-        self.best_epoch = 0
-        self.waited = 0
-
-    def improved(self, epoch: int, val_loss: float) -> bool:
-        if val_loss < self.best_loss * (1 - self.min_relative_delta) or (self.best_epoch == 0 and math.isfinite(val_loss)):
-            self.best_loss, self.best_epoch, self.waited = val_loss, epoch, 0
-            return True
-        self.waited += 1
-        return False
-
-    @property
-    def should_stop(self) -> bool:
-        return self.waited >= self.patience
 
 
 def is_diverged(record: EpochRecord) -> bool:

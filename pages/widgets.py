@@ -233,11 +233,13 @@ def _upload_widgets(seed: int) -> DataChoice | None:
     target that cannot be trained on shows its message here, with the profile still visible."""
     sb = st.sidebar
     upload = sb.file_uploader("CSV file", key="csv", help=UPLOAD_HELP)
+    # Streamlit marks a file over server.maxUploadSize red and names the limit only in a tooltip: say it here.
+    sb.caption(
+        "Up to 50 MB. A file shown in red was refused as too big: train it with "
+        "`python -m core train --csv FILE --target COLUMN`, or upload a sample of its rows."
+    )
     if upload is None:
-        sb.caption(
-            "Pick a CSV file of up to 50 MB: one row per example, one column to predict. A file marked red was "
-            "refused by the uploader (over 50 MB): train it with `python -m core train --csv FILE --target COLUMN`."
-        )
+        sb.caption("Pick a CSV file: one row per example, one column to predict.")
         return None
     if st.session_state.get("csv_file") != upload.file_id:  # a new file: its own defaults
         for key in ("csv_target", "csv_task", "csv_exclude"):
@@ -281,6 +283,10 @@ def _upload_widgets(seed: int) -> DataChoice | None:
         except DataError as exc:
             sb.error(f"Could not use this data: {plain(str(exc))}")
     with sb.expander("Preview and column profile", expanded=True):
+        st.caption(
+            "The first 20 rows, then what FitLab makes of each column. Widen the sidebar or use a table's "
+            "full-screen button to see more."
+        )
         st.dataframe(table.frame.head(20), key="csv_preview", height=220)
         columns_profile = profile(infos, target, exclude)
         st.dataframe(
@@ -288,7 +294,7 @@ def _upload_widgets(seed: int) -> DataChoice | None:
             key="csv_profile",
             hide_index=True,
             column_config={
-                "column": st.column_config.TextColumn(width="small", pinned=True),
+                "column": st.column_config.TextColumn(width="medium", pinned=True),
                 "use": st.column_config.TextColumn(width="small"),
                 "type": st.column_config.TextColumn(width="small"),
                 "missing": st.column_config.NumberColumn(width="small", format="percent"),

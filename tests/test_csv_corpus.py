@@ -23,6 +23,7 @@ from core.data import (
     DataError,
     analyze_columns,
     build_dataset,
+    column_info,
     default_target,
     guess_task,
     load_csv,
@@ -323,6 +324,23 @@ def test_guess_task(values: list, task: str, ambiguous: bool) -> None:
     assert (guess.task, guess.ambiguous) == (task, ambiguous)
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("ID", "id"),
+        ("PassengerId", "id"),
+        ("Customer ID", "id"),
+        ("order_no", "id"),
+        ("Unnamed: 0", "id"),  # pandas' index written out
+        ("x", "number"),  # an evenly spaced input (0, 1, 2, ...) is data, not an identifier
+        ("paid", "number"),
+        ("acid", "number"),
+    ],
+)
+def test_whole_number_identifiers_are_recognised_by_their_name(name: str, kind: str) -> None:
+    assert column_info(name, pd.Series(np.arange(50))).kind == kind
+
+
 def test_default_target_prefers_a_target_name_then_the_last_usable_column() -> None:
     assert default_target(analyze_columns(_frame("iso_dates.csv"))) == "label"
     assert default_target(analyze_columns(_frame("no_header_row.csv"))) == "column 3"
@@ -471,3 +489,43 @@ def test_python_dash_m_core_trains_a_real_csv(tmp_path: Path) -> None:
     payload = json.loads(done.stdout)
     assert payload["dataset"]["features"][:3] == ["alcohol", "malic_acid", "ash"]
     assert payload["dataset"]["classes"] == ["0", "1", "2"]
+
+
+# ---------------------------------------------------------------- never a traceback
+
+
+def _mutate(content: bytes, rng: np.random.Generator) -> bytes:
+    """A corpus file damaged the ways files get damaged: cut, spliced, stray quotes and delimiters."""
+    data = bytearray(content or b"x")
+    for _ in range(int(rng.integers(1, 4))):
+        at = int(rng.integers(0, len(data) + 1))
+        kind = int(rng.integers(0, 4))
+        if kind == 0:
+            del data[at : at + int(rng.integers(1, 60))]
+        elif kind == 1:
+            data[at:at] = bytes(rng.integers(0, 256, int(rng.integers(1, 6)), dtype=np.uint8))
+        elif kind == 2:
+            tokens = [b'"', b",", b";", b"\t", b"\n", b"\r", b"\x00", b"inf", b"?", b"=1+2", b"2024-13-01", b"TRUE"]
+            data[at:at] = tokens[int(rng.integers(0, len(tokens)))]
+        else:
+            data = data[:at]
+    return bytes(data)
+
+
+def test_damaged_files_train_or_say_why_never_crash() -> None:
+    rng = np.random.default_rng(2024)
+    files = sorted(CORPUS.glob("*.csv"))
+    outcomes = {"trained": 0, "refused": 0}
+    for _ in range(150):
+        content = _mutate(files[int(rng.integers(0, len(files)))].read_bytes(), rng)
+        try:
+            table = read_table(content)
+            infos = analyze_columns(table.frame)
+            names = [info.name for info in infos]
+            task = [None, "classification", "regression"][int(rng.integers(0, 3))]
+            build_dataset(table, names[int(rng.integers(0, len(names)))], infos=infos, task=task)
+            outcomes["trained"] += 1
+        except DataError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            outcomes["refused"] += 1
+    assert outcomes["trained"] > 10 and outcomes["refused"] > 10, outcomes

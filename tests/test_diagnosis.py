@@ -300,3 +300,89 @@ def test_to_dict_is_json_ready(curves):
     for rec in data["recommendations"]:
         assert set(rec) == {"knob", "action", "value", "reason"}
     json.dumps(data, allow_nan=False)
+
+
+# ---------------------------------------------------------------- rules against the baselines and early stopping
+
+
+def test_training_loss_far_above_boosted_trees_is_underfitting():
+    # 0.5 is 28 % better than guessing (0.69) and well below the linear model (0.68), but boosted trees
+    # reach 0.1 on unseen data: 0.5 > 0.1 + 10 % of the 0.69 scale
+    train, val = [0.5] * 20, [0.52] * 20
+    hp = Hyperparameters(epochs=20, early_stopping=False)
+    baselines = {
+        "trivial": {"val_loss": 0.69, "val_metric": 0.5},
+        "linear": {"val_loss": 0.68, "val_metric": 0.55},
+        "boosted": {"val_loss": 0.1, "val_metric": 0.95},
+    }
+    diagnosis = diagnose(make_history(train, val, 0.75, 0.74), hp, baselines)
+    assert diagnosis.verdict == "underfitting"
+    assert any("gradient-boosted trees" in line for line in diagnosis.evidence), diagnosis.evidence
+    _recommendations_are_consistent(diagnosis, hp)
+    # boosted trees at 0.45: 0.5 is within 0.069 of them, so the same curve is no longer underfitting
+    close = {**baselines, "boosted": {"val_loss": 0.45, "val_metric": 0.8}}
+    assert diagnose(make_history(train, val, 0.75, 0.74), hp, close).verdict == "good_fit"
+
+
+def test_metric_gap_at_chance_level_is_not_overfitting():
+    # 0.55 vs 0.45 around a trivial 0.5: both are guessing, the gap is noise; the losses are equal
+    train, _ = converged_curves()
+    hp = Hyperparameters(epochs=30, early_stopping=False)
+    diagnosis = diagnose(make_history(train, train, 0.55, 0.45), hp, BINARY_BASELINES)
+    assert diagnosis.verdict != "overfitting"
+    assert "overfitting" not in diagnosis.secondary
+    # the same gap well above chance (0.95 vs 0.80: 0.15, 16 % relative) is overfitting
+    assert diagnose(make_history(train, train, 0.95, 0.80), hp, BINARY_BASELINES).verdict == "overfitting"
+
+
+def test_spike_below_the_trivial_loss_is_not_diverged():
+    # the last epoch is 8x the best (0.05) and above the start (0.3), but still better than guessing (0.69)
+    train = [0.3, 0.2, 0.12, 0.08, 0.06, 0.05, 0.05, 0.05, 0.05, 0.4]
+    val = [t + 0.02 for t in train]
+    hp = Hyperparameters(epochs=10, early_stopping=False)
+    diagnosis = diagnose(make_history(train, val), hp, BINARY_BASELINES)
+    assert diagnosis.verdict != "diverged"
+    assert "diverged" not in diagnosis.secondary
+    # ending at 1.0, above the trivial 0.69, it is
+    worse = train[:-1] + [1.0]
+    assert diagnose(make_history(worse, [t + 0.02 for t in worse]), hp, BINARY_BASELINES).verdict == "diverged"
+
+
+def test_run_ended_by_early_stopping_is_never_not_converged():
+    # validation best at index 14 (epoch 15), then 5 epochs slightly worse: patience 5 ran out at epoch 20 of 100
+    train = [0.9 * 0.85**i for i in range(20)]
+    val = [0.85**i for i in range(15)]
+    val += [val[14] * (1 + 0.005 * (k + 1)) for k in range(5)]
+    hp = Hyperparameters(early_stopping=True, patience=5, epochs=100)
+    diagnosis = diagnose(make_history(train, val), hp)
+    assert diagnosis.verdict != "not_converged"
+    assert "not_converged" not in diagnosis.secondary
+    assert any("early stopping ended the run at epoch 20" in line for line in diagnosis.evidence), diagnosis.evidence
+    assert any("restored epoch 15" in line for line in diagnosis.evidence)
+
+
+def test_late_best_is_not_converged_only_when_the_budget_ended_the_run():
+    # best at epoch 17 of 20 (last quarter), still falling 15 % there: with patience 3 and room for 100 epochs,
+    # early stopping ended it (it had stopped improving); with a budget of 20, the budget did
+    train = [0.9 * 0.85**i for i in range(20)]
+    val = [0.85**i for i in range(17)]
+    val += [val[16] * (1 + 0.005 * (k + 1)) for k in range(3)]
+    ended_by_patience = Hyperparameters(early_stopping=True, patience=3, epochs=100)
+    diagnosis = diagnose(make_history(train, val), ended_by_patience)
+    assert diagnosis.verdict != "not_converged" and "not_converged" not in diagnosis.secondary
+    ended_by_budget = Hyperparameters(early_stopping=True, patience=3, epochs=20)
+    assert diagnose(make_history(train, val), ended_by_budget).verdict == "not_converged"
+
+
+def test_run_ended_by_the_trainers_early_stopping_on_sub_threshold_creep_is_not_not_converged():
+    from core.training import EarlyStopping
+
+    hp = Hyperparameters(learning_rate=1e-4, early_stopping=True, patience=3, epochs=50)
+    train = [1.0, 0.9, 0.8, 0.7, 0.6]
+    val = [1.0, 0.5, 0.49999, 0.49998, 0.49997]  # each step below 1e-4 of 0.5: not an improvement to the Trainer
+    stopper = EarlyStopping(hp.patience)
+    for epoch, loss in enumerate(val, start=1):
+        stopper.improved(epoch, loss)
+    assert stopper.should_stop and stopper.best_epoch == 2  # the Trainer ends this run at epoch 5, restoring epoch 2
+    diagnosis = diagnose(make_history(train, val), hp)
+    assert diagnosis.verdict != "not_converged"

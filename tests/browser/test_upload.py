@@ -24,7 +24,7 @@ def _upload(page: Page, name: str, content: bytes) -> None:
     page.locator(".st-key-csv input[type=file]").set_input_files(files=files)
 
 
-def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> None:
+def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page, tmp_path: Path) -> None:
     # A first run on the built-in data, with a slider moved: both must survive the broken upload.
     epochs = slider(page, "Epochs (maximum)")
     epochs.focus()
@@ -54,6 +54,7 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> N
     expect(page.locator(".st-key-csv_target input")).to_have_value("label")
     profile = sidebar.get_by_test_id("stExpander")
     expect(profile.get_by_test_id("stDataFrame")).to_have_count(2)  # the preview and the column profile
+    expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()  # the rerun has settled
     page.locator(".st-key-csv_exclude").click()
     page.get_by_role("option", name="**bold** <b>x</b>").click()
     page.keyboard.press("Escape")
@@ -62,6 +63,16 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> N
     assert sidebar.locator("strong, b").filter(has_text="bold").count() == 0, "a column name was rendered as Markdown/HTML"
     expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()
     shot(page, "upload-profile")
+    # The profile's caption says to widen the sidebar: drag its edge, then keep a picture of the profile.
+    before = sidebar.bounding_box()
+    handle = page.get_by_test_id("stSidebarResizeHandle").bounding_box()
+    assert before is not None and handle is not None
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 450, handle["y"] + handle["height"] / 2, steps=5)
+    page.mouse.up()
+    after = sidebar.bounding_box()
+    assert after is not None and after["width"] > before["width"] + 200, (before, after)
     ARTIFACTS.mkdir(exist_ok=True)
     profile.screenshot(path=str(ARTIFACTS / "upload-profile-sidebar.png"))
 
@@ -72,3 +83,16 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page) -> N
     expect(page.get_by_text("Last run: completed after 4 epoch(s)")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Verdict:")).to_be_visible()
     shot(page, "upload-trained")
+
+    # Over the 50 MB upload limit: the uploader refuses it with its own message; the loaded file stays.
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"x,y\n" + b"1,2\n" * (13 * 1024 * 1024))  # 52 MB
+    page.locator(".st-key-csv input[type=file]").set_input_files(str(huge))
+    refusal = page.locator(".st-key-csv").get_by_role("alert")
+    expect(refusal).to_have_text("Error: File must be 50.0MB or smaller.", timeout=15_000)
+    expect(refusal).to_be_visible()
+    expect(sidebar.get_by_text("A file shown in red was refused as too big")).to_be_visible()  # in words, not a tooltip
+    expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()
+    expect(page.get_by_text("Last run: completed after 4 epoch(s)")).to_be_visible()
+    sidebar.get_by_text("A file shown in red was refused as too big").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "upload-too-big.png"), clip={"x": 0, "y": 0, "width": 600, "height": 700})
