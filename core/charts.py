@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -140,6 +141,7 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
         raise ValueError("a decision boundary needs a dataset with exactly two features")
     raw = dataset.raw_train
     a, b = dataset.feature_names
+    label_a, label_b = html.escape(a), html.escape(b)  # Plotly renders <b>, <a>… in titles: show names as text
     pad_a = 0.1 * float(raw[a].max() - raw[a].min()) or 1.0
     pad_b = 0.1 * float(raw[b].max() - raw[b].min()) or 1.0
     grid_a = np.linspace(float(raw[a].min()) - pad_a, float(raw[a].max()) + pad_a, resolution)
@@ -149,7 +151,7 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
     output = predict(model, transform(dataset, points), dataset.task)
     fig = go.Figure()
     if dataset.task == "classification" and dataset.n_outputs == 2:
-        z, title, colorscale = output[:, 1].reshape(mesh_a.shape), f"P(class {dataset.classes[1]})", "RdBu_r"
+        z, title, colorscale = output[:, 1].reshape(mesh_a.shape), f"P(class {html.escape(dataset.classes[1])})", "RdBu_r"
         fig.add_trace(
             go.Contour(
                 x=grid_a,
@@ -190,7 +192,7 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
                     x=raw[a][mask],
                     y=raw[b][mask],
                     mode="markers",
-                    name=f"class {label} (train)",
+                    name=f"class {html.escape(str(label))} (train)",
                     marker={
                         "color": CLASS_COLORS[index % len(CLASS_COLORS)],
                         "size": 6,
@@ -210,8 +212,8 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
         )
     fig.update_layout(
         title="What the model learned",
-        xaxis_title=a,
-        yaxis_title=b,
+        xaxis_title=label_a,
+        yaxis_title=label_b,
         height=420,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.15},

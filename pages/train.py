@@ -85,7 +85,7 @@ right.button("Stop", key="stop", disabled=not running, on_click=lambda: slot.job
 if choice is not None:
     ds = choice.dataset
     info.caption(
-        f"Dataset **{ds.name}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
+        f"Dataset **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
         f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs."
     )
 if st.session_state.get("train_error"):

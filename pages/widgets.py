@@ -194,6 +194,7 @@ def dataset_widgets(seed: int) -> DataChoice | None:
         if choice == UPLOAD:
             loaded = _upload_widgets(seed)
         else:
+            st.session_state.pop("csv_read", None)  # the uploader forgets its file when hidden: so do we
             if choice in SYNTHETIC:
                 sb.slider("Samples", 50, 5000, step=50, key="samples")
                 sb.slider("Noise", 0.0, 1.0, step=0.05, key="noise")
