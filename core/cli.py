@@ -135,6 +135,15 @@ def _dataset(args: argparse.Namespace, seed: int) -> Any:
     return load_builtin(name, samples=samples, noise=noise, seed=seed)
 
 
+def _setup(args: argparse.Namespace) -> tuple[Hyperparameters, Any]:
+    """The knobs and the data every training command starts from; data notes go to stderr."""
+    hp = _hyperparameters(args)
+    dataset = _dataset(args, hp.seed)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return hp, dataset
+
+
 def _write_json(target: str, payload: dict[str, Any]) -> None:
     text = json.dumps(clean_json(payload), indent=2, allow_nan=False)
     if target == "-":
@@ -168,10 +177,7 @@ def _print_diagnosis(payload: dict[str, Any]) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    hp = _hyperparameters(args)
-    dataset = _dataset(args, hp.seed)
-    for note in dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+    hp, dataset = _setup(args)
     quiet = args.json == "-"
     result: RunResult = run_experiment(dataset, hp, on_epoch=None if quiet else _print_epoch)
     payload = result.to_dict()
@@ -187,10 +193,7 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _fix(args: argparse.Namespace) -> None:
-    hp = _hyperparameters(args)
-    dataset = _dataset(args, hp.seed)
-    for note in dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+    hp, dataset = _setup(args)
     quiet = args.json == "-"
 
     def report(index: int, result: RunResult, change: Recommendation | None) -> None:
@@ -246,10 +249,7 @@ def _diagnose(args: argparse.Namespace) -> None:
 
 
 def _lr_find(args: argparse.Namespace) -> None:
-    hp = _hyperparameters(args)
-    dataset = _dataset(args, hp.seed)
-    for note in dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+    hp, dataset = _setup(args)
     try:
         result = find_learning_rate(dataset, hp, start=args.start, end=args.end, steps=args.steps)
     except LrFinderError as exc:
@@ -282,10 +282,7 @@ def _print_point(point: LearningCurvePoint) -> None:
 
 
 def _learning_curve(args: argparse.Namespace) -> None:
-    hp = _hyperparameters(args)
-    dataset = _dataset(args, hp.seed)
-    for note in dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+    hp, dataset = _setup(args)
     quiet = args.json == "-"
     try:
         result = learning_curve(

@@ -21,8 +21,31 @@ from core.hyperparameters import Hyperparameters
 from core.training import EpochRecord
 
 
+class _Worker:
+    """The thread lifecycle shared by jobs and tasks: a stop Event and running/done flags."""
+
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done
+
+
 @dataclass
-class TrainingJob:
+class TrainingJob(_Worker):
     dataset: Dataset
     hp: Hyperparameters
     baselines: Baselines | None = None
@@ -60,22 +83,6 @@ class TrainingJob:
         with self._lock:
             return list(self.records)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done
-
 
 @dataclass
 class FixJob(TrainingJob):
@@ -105,7 +112,7 @@ class FixJob(TrainingJob):
 
 
 @dataclass
-class BackgroundTask:
+class BackgroundTask(_Worker):
     """Any longer piece of work (LR finder, learning curve) off the page script; same contract as jobs."""
 
     work: Callable[[threading.Event], Any]
@@ -128,19 +135,3 @@ class BackgroundTask:
         except Exception as exc:
             self.error = f"{self.label} failed: {exc}"
             traceback.print_exc()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done

@@ -60,7 +60,7 @@ def test_real_sklearn_csv_trains_in_the_dashboard(name: str, tmp_path: Path) -> 
         assert any("Still using the previous dataset, moons." in i.value for i in at.sidebar.info)
         at.radio(key="csv_task").set_value(task).run()
     assert at.radio(key="csv_task").value == task
-    assert _dataset_caption(at).startswith(f"Dataset **{name}.csv** ({task}): ")
+    assert _dataset_caption(at).startswith(f"Dataset **{plain(name + '.csv')}** ({task}): ")
     assert f"{features} inputs" in _dataset_caption(at)
     assert _train_until_verdict(at).startswith("**Verdict:")
     last = at.session_state["runs"][-1]
@@ -87,7 +87,7 @@ def test_a_new_target_asks_the_task_again_and_leaves_the_exclusions() -> None:
     assert at.radio(key="csv_task").value is None  # 6 whole numbers: classes or amounts?
     at.radio(key="csv_task").set_value("regression").run()
     at.multiselect(key="csv_exclude").select("acidity").run()
-    assert "wine_quality.csv" in _dataset_caption(at) and "(regression)" in _dataset_caption(at)
+    assert plain("wine_quality.csv") in _dataset_caption(at) and "(regression)" in _dataset_caption(at)
     assert plain("Note: left out by you: 'acidity'") in [c.value for c in at.sidebar.caption]
     at.selectbox(key="csv_target").select("alcohol").run()
     assert at.radio(key="csv_task").value == "regression"  # fractions: not a question
@@ -106,7 +106,7 @@ def test_an_unusable_target_keeps_the_previous_dataset_and_the_profile() -> None
     assert _dataset_caption(at).startswith("Dataset **moons** ")
     at.selectbox(key="csv_target").select("colour").run()  # another target works
     assert not at.sidebar.error
-    assert _dataset_caption(at).startswith("Dataset **rare.csv** (classification)")
+    assert _dataset_caption(at).startswith(f"Dataset **{plain('rare.csv')}** (classification)")
 
 
 def test_a_file_that_cannot_be_read_says_why_next_to_the_uploader() -> None:
