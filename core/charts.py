@@ -47,15 +47,22 @@ def _best_index(history: Sequence[EpochRecord]) -> int | None:
     return min(finite, key=lambda i: history[i].val_loss) if finite else None
 
 
-def _rise_start(history: Sequence[EpochRecord], best: int, tolerance: float = 0.02) -> int | None:
-    """First epoch after the best from which validation loss stays above best + 2 % (None if it never does)."""
-    floor = history[best].val_loss * (1 + tolerance)
-    after = [i for i in range(best + 1, len(history))]
-    if len(after) < 2 or not all(np.isfinite(history[i].val_loss) for i in after):
+def _rise_start(history: Sequence[EpochRecord], best: int, tolerance: float = 0.02, min_epochs: int = 3) -> int | None:
+    """First epoch after the best from which validation loss stays above best + 2 % to the end.
+
+    None unless that stretch lasts at least 3 epochs and ends at least 5 % above the best, so that
+    the wobble at the tail of a converged run draws no marker.
+    """
+    best_loss = history[best].val_loss
+    after = list(range(best + 1, len(history)))
+    if len(after) < min_epochs or not all(np.isfinite(history[i].val_loss) for i in after):
         return None
+    if history[-1].val_loss < best_loss * 1.05:
+        return None
+    floor = best_loss * (1 + tolerance)
     for i in after:
         if all(history[j].val_loss > floor for j in range(i, len(history))):
-            return i
+            return i if len(history) - i >= min_epochs else None
     return None
 
 

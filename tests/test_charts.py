@@ -264,3 +264,10 @@ def test_learning_curve_figure_plots_both_losses_against_rows():
     assert list(trace(fig, "validation loss").x) == [12, 60, 120]
     assert list(trace(fig, "validation loss").y) == [0.9, 0.5, 0.35]
     assert fig.layout.xaxis.type == "log"
+
+
+def test_a_wobble_at_the_tail_of_a_converged_run_has_no_rising_marker():
+    # the last two epochs sit 3 % above the best: noise, not the start of overfitting
+    val = [1.0, 0.5, 0.3, 0.2, 0.2, 0.2, 0.206, 0.206]
+    train = [1.0, 0.5, 0.3, 0.2, 0.19, 0.19, 0.19, 0.19]
+    assert traces_starting(loss_figure(records(train, val)), RISING) == []
