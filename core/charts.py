@@ -23,6 +23,7 @@ TRAIN_COLOR = "#2563eb"
 VAL_COLOR = "#ea580c"
 BEST_COLOR = "#16a34a"
 BASELINE_COLORS = {"trivial": "#6b7280", "linear": "#7c3aed", "boosted": "#0f766e"}
+BASELINE_LABEL_SIDE = {"trivial": "top left", "linear": "bottom right", "boosted": "top right"}  # apart when close
 GAP_FILL = "rgba(234, 88, 12, 0.12)"
 RISE_COLOR = "#dc2626"
 CLASS_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#db2777", "#7c3aed", "#0891b2", "#ca8a04", "#4b5563", "#dc2626", "#059669"]
@@ -117,14 +118,13 @@ def loss_figure(
                     marker={"symbol": "triangle-up", "size": 12, "color": RISE_COLOR},
                 )
             )
-    # Labels alternate sides so that two baselines with similar losses stay readable.
-    for index, (name, values) in enumerate((baselines or {}).items()):
+    for name, values in (baselines or {}).items():
         if values.get("val_loss") is not None and np.isfinite(values["val_loss"]):
             fig.add_hline(
                 y=values["val_loss"],
                 line={"dash": "dash", "color": BASELINE_COLORS.get(name, "#6b7280"), "width": 1},
                 annotation_text=f"{name} model (validation)",
-                annotation_position="top left" if index % 2 == 0 else "bottom right",
+                annotation_position=BASELINE_LABEL_SIDE.get(name, "top left"),
                 annotation_font_color=BASELINE_COLORS.get(name, "#6b7280"),
             )
     _layout(fig, "Loss", "epoch", "loss")
