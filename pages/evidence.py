@@ -88,3 +88,11 @@ def _results(lr_col, curve_col, running: bool) -> None:  # type: ignore[no-untyp
             st.rerun()
 
     show()
+
+
+def data_sentence() -> str | None:
+    """The learning curve's one-sentence answer, once it has run, for the diagnosis card."""
+    task = _tasks().get("learning_curve")
+    if task is None or not task.done or task.error or task.result is None:
+        return None
+    return f"Would more data help? {interpret(task.result)}"

@@ -129,6 +129,8 @@ if runs and not running:
     if st.session_state.get("fix_result") is not None:
         widgets.fix_path(st.session_state["fix_result"], log_scale=log_scale)
     widgets.diagnosis_card(result.diagnosis, result.hyperparameters)
+    if sentence := evidence.data_sentence():
+        st.info(sentence)
     dataset = st.session_state.get("last_dataset")
     if dataset is not None and dataset.is_2d and result.model is not None:
         st.plotly_chart(boundary_figure(dataset, result.model), key="boundary_chart")

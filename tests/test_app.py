@@ -168,3 +168,7 @@ def test_learning_rate_finder_and_learning_curve_panels() -> None:
     at.button(key="use_lr").click().run()
     assert f"Use {at.select_slider(key='hp_learning_rate').value:g}" == suggested.label
     assert any(("more data" in i.value) for i in at.info)
+    # After a run, the learning curve's sentence joins the diagnosis.
+    at.slider(key="hp_epochs").set_value(3).run()
+    _train_until_verdict(at)
+    assert any(i.value.startswith("Would more data help?") for i in at.info)
