@@ -9,29 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.hyperparameters import SCENARIOS
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.app_support import APP, train_until_verdict
 
 
 def _open() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     return at
-
-
-def _train_until_verdict(at: AppTest, timeout: float = 90) -> str:
-    """Press Train, then rerun the page until the diagnosis card shows; return the verdict line."""
-    at.button(key="train").click().run()
-    assert not at.exception
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-        verdicts = [m.value for m in [*at.success, *at.warning, *at.error] if m.value.startswith("**Verdict")]
-        if verdicts:
-            return verdicts[0]
-    raise AssertionError("no verdict appeared before the timeout")
 
 
 def _charts(at: AppTest) -> list[str]:
@@ -59,7 +43,7 @@ def test_train_shows_curves_verdict_and_boundary() -> None:
     at = _open()
     at.slider(key="hp_epochs").set_value(6)
     at.slider(key="samples").set_value(300).run()
-    verdict = _train_until_verdict(at)
+    verdict = train_until_verdict(at)
     assert verdict.startswith("**Verdict:")
     specs = _charts(at)
     assert len(specs) == 3  # loss, metric, decision boundary
@@ -75,7 +59,7 @@ def test_apply_sets_the_slider_to_the_recommended_value() -> None:
     at.select_slider(key="hp_learning_rate").set_value(1e-5)
     at.slider(key="hp_epochs").set_value(8)
     at.slider(key="samples").set_value(300).run()
-    assert "Not converged" in _train_until_verdict(at)
+    assert "Not converged" in train_until_verdict(at)
     before = at.select_slider(key="hp_learning_rate").value
     at.button(key="apply_0").click().run()
     after = at.select_slider(key="hp_learning_rate").value
@@ -98,7 +82,7 @@ def test_each_scenario_gets_its_verdict_in_the_app(scenario: str) -> None:
         "lr_too_high": "Learning rate too high",
         "not_converged": "Not converged",
     }
-    assert titles[preset["expected"]] in _train_until_verdict(at)
+    assert titles[preset["expected"]] in train_until_verdict(at)
 
 
 def test_broken_upload_shows_a_message_and_keeps_the_previous_dataset() -> None:
@@ -119,7 +103,7 @@ def test_clean_csv_upload_trains(tmp_path: Path) -> None:
     assert not at.exception
     assert at.selectbox(key="csv_target").value == "label"
     at.slider(key="hp_epochs").set_value(5).run()
-    assert _train_until_verdict(at).startswith("**Verdict:")
+    assert train_until_verdict(at).startswith("**Verdict:")
     assert len(_charts(at)) == 2  # loss and metric; no decision boundary: one feature is not numeric
 
 
@@ -170,5 +154,5 @@ def test_learning_rate_finder_and_learning_curve_panels() -> None:
     assert any(("more data" in i.value) for i in at.info)
     # After a run, the learning curve's sentence joins the diagnosis.
     at.slider(key="hp_epochs").set_value(3).run()
-    _train_until_verdict(at)
+    train_until_verdict(at)
     assert any(i.value.startswith("Would more data help?") for i in at.info)

@@ -5,16 +5,15 @@ Uploads go through Streamlit's real file_uploader; training runs in the real wor
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.widgets import plain
+from tests.app_support import APP, train_until_verdict
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
@@ -36,19 +35,6 @@ def _dataset_caption(at: AppTest) -> str:
     return next(c.value for c in at.caption if c.value.startswith("Dataset "))
 
 
-def _train_until_verdict(at: AppTest, timeout: float = 120) -> str:
-    at.button(key="train").click().run()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-        verdicts = [m.value for m in [*at.success, *at.warning, *at.error] if m.value.startswith("**Verdict")]
-        if verdicts:
-            return verdicts[0]
-    raise AssertionError("no verdict appeared before the timeout")
-
-
 @pytest.mark.parametrize("name", sorted(REAL_CSVS))
 def test_real_sklearn_csv_trains_in_the_dashboard(name: str, tmp_path: Path) -> None:
     target, task, rows, features = REAL_CSVS[name]
@@ -62,7 +48,7 @@ def test_real_sklearn_csv_trains_in_the_dashboard(name: str, tmp_path: Path) -> 
     assert at.radio(key="csv_task").value == task
     assert _dataset_caption(at).startswith(f"Dataset **{plain(name + '.csv')}** ({task}): ")
     assert f"{features} inputs" in _dataset_caption(at)
-    assert _train_until_verdict(at).startswith("**Verdict:")
+    assert train_until_verdict(at).startswith("**Verdict:")
     last = at.session_state["runs"][-1]
     assert last.dataset["name"] == f"{name}.csv" and len(last.history) == 2
     assert sum(last.dataset["rows"].values()) == rows
