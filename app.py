@@ -1,11 +1,14 @@
 """FitLab: a dashboard for understanding why a neural network fits badly and which knob to turn.
 
-Run with `make run`. Pages are listed here; compare, tune and learn pages will join the train page.
+Run with `make run`. Pages are listed here (pages/ holds pages only; their shared pieces are in ui/).
 """
 
 import streamlit as st
 
+from ui import session
+
 st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
+session.workspace()  # every page keeps ?ws=<id> in the URL: a reload or a bookmark finds its runs and knobs
 
 pages = [
     st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -142,29 +142,63 @@ def metric_figure(history: Sequence[EpochRecord], task: str = "classification") 
     return _layout(fig, name.capitalize() if task == "classification" else name, "epoch", name)
 
 
-def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -> go.Figure:
-    """What the model predicts over the plane of a 2-feature dataset, with the training points on top."""
+def boundary_surface(dataset: Dataset, model: nn.Module, resolution: int = 120) -> dict[str, Any]:
+    """What the model predicts over the plane of a 2-feature dataset, as plain JSON-able data.
+
+    Computed where the model is (a worker process) and drawn by `surface_figure` wherever the page
+    is: the web process never needs the model. Keys: features, task, kind (binary, multiclass,
+    regression), classes, grid_a, grid_b, z (rows along grid_b), points ({split: {a, b, y}}).
+    """
     if not dataset.is_2d or dataset.raw_train is None:
         raise ValueError("a decision boundary needs a dataset with exactly two features")
     raw = dataset.raw_train
     a, b = dataset.feature_names
-    label_a, label_b = html.escape(a), html.escape(b)  # Plotly renders <b>, <a>… in titles: show names as text
     pad_a = 0.1 * float(raw[a].max() - raw[a].min()) or 1.0
     pad_b = 0.1 * float(raw[b].max() - raw[b].min()) or 1.0
     grid_a = np.linspace(float(raw[a].min()) - pad_a, float(raw[a].max()) + pad_a, resolution)
     grid_b = np.linspace(float(raw[b].min()) - pad_b, float(raw[b].max()) + pad_b, resolution)
     mesh_a, mesh_b = np.meshgrid(grid_a, grid_b)
-    points = pd.DataFrame({a: mesh_a.ravel(), b: mesh_b.ravel()})
-    output = predict(model, transform(dataset, points), dataset.task)
-    fig = go.Figure()
+    output = predict(model, transform(dataset, pd.DataFrame({a: mesh_a.ravel(), b: mesh_b.ravel()})), dataset.task)
     if dataset.task == "classification" and dataset.n_outputs == 2:
-        z, title, colorscale = output[:, 1].reshape(mesh_a.shape), f"P(class {html.escape(dataset.classes[1])})", "RdBu_r"
+        kind, z = "binary", output[:, 1].reshape(mesh_a.shape)
+    elif dataset.task == "classification":
+        kind, z = "multiclass", output.argmax(axis=1).reshape(mesh_a.shape)
+    else:
+        kind, z = "regression", output.reshape(mesh_a.shape)
+    points = {}
+    for split, frame, target in (("train", dataset.raw_train, dataset.y_train), ("validation", dataset.raw_val, dataset.y_val)):
+        if frame is not None:
+            points[split] = {"a": frame[a].tolist(), "b": frame[b].tolist(), "y": np.asarray(target).tolist()}
+    return {
+        "features": [a, b],
+        "task": dataset.task,
+        "kind": kind,
+        "classes": [str(c) for c in dataset.classes],
+        "grid_a": grid_a.tolist(),
+        "grid_b": grid_b.tolist(),
+        "z": np.round(z.astype(float), 4).tolist(),
+        "points": points,
+    }
+
+
+def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -> go.Figure:
+    """The decision boundary (or regression surface) of `model` on a 2-feature dataset."""
+    return surface_figure(boundary_surface(dataset, model, resolution))
+
+
+def surface_figure(surface: dict[str, Any]) -> go.Figure:
+    """Draw a `boundary_surface`: the prediction over the plane, training points filled, validation hollow."""
+    a, b = surface["features"]
+    label_a, label_b = html.escape(a), html.escape(b)  # Plotly renders <b>, <a>… in titles: show names as text
+    classes, kind = surface["classes"], surface["kind"]
+    grid = {"x": surface["grid_a"], "y": surface["grid_b"], "z": surface["z"]}
+    fig = go.Figure()
+    if kind == "binary":
+        title = f"P(class {html.escape(classes[1])})"
         fig.add_trace(
             go.Contour(
-                x=grid_a,
-                y=grid_b,
-                z=z,
-                colorscale=colorscale,
+                **grid,
+                colorscale="RdBu_r",
                 opacity=0.55,
                 zmin=0,
                 zmax=1,
@@ -173,50 +207,48 @@ def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = 120) -
                 name=title,
             )
         )
-    elif dataset.task == "classification":
-        z = output.argmax(axis=1).reshape(mesh_a.shape)
-        scale = [[i / max(1, dataset.n_outputs - 1), CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(dataset.n_outputs)]
-        fig.add_trace(
-            go.Heatmap(x=grid_a, y=grid_b, z=z, colorscale=scale, opacity=0.35, showscale=False, name="predicted class")
-        )
+    elif kind == "multiclass":
+        scale = [[i / max(1, len(classes) - 1), CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(len(classes))]
+        fig.add_trace(go.Heatmap(**grid, colorscale=scale, opacity=0.35, showscale=False, name="predicted class"))
     else:
-        fig.add_trace(
-            go.Contour(
-                x=grid_a,
-                y=grid_b,
-                z=output.reshape(mesh_a.shape),
-                colorscale="Viridis",
-                opacity=0.6,
-                colorbar={"title": "prediction (std.)"},
-                name="prediction",
-            )
-        )
-    if dataset.task == "classification":
-        for index, label in enumerate(dataset.classes):
-            mask = dataset.y_train == index
+        fig.add_trace(go.Contour(**grid, colorscale="Viridis", opacity=0.6, colorbar={"title": "prediction (std.)"}, name="prediction"))
+    for split, values in surface["points"].items():
+        hollow = split != "train"
+        ys = np.asarray(values["y"])
+        if surface["task"] == "classification":
+            for index, label in enumerate(classes):
+                mask = ys == index
+                color = CLASS_COLORS[index % len(CLASS_COLORS)]
+                fig.add_trace(
+                    go.Scatter(
+                        x=np.asarray(values["a"])[mask],
+                        y=np.asarray(values["b"])[mask],
+                        mode="markers",
+                        name=f"class {html.escape(str(label))} ({split})",
+                        marker={
+                            "color": "white" if hollow else color,
+                            "size": 6,
+                            "symbol": "circle-open" if hollow else "circle",
+                            "line": {"width": 1.5 if hollow else 0.5, "color": color if hollow else "white"},
+                        },
+                    )
+                )
+        else:
             fig.add_trace(
                 go.Scatter(
-                    x=raw[a][mask],
-                    y=raw[b][mask],
+                    x=values["a"],
+                    y=values["b"],
                     mode="markers",
-                    name=f"class {html.escape(str(label))} (train)",
+                    name=f"{split} points",
                     marker={
-                        "color": CLASS_COLORS[index % len(CLASS_COLORS)],
-                        "size": 6,
-                        "line": {"width": 0.5, "color": "white"},
+                        "color": values["y"],
+                        "colorscale": "Viridis",
+                        "size": 5,
+                        "symbol": "diamond" if hollow else "circle",
+                        "line": {"width": 0.5, "color": "black" if hollow else "white"},
                     },
                 )
             )
-    else:
-        fig.add_trace(
-            go.Scatter(
-                x=raw[a],
-                y=raw[b],
-                mode="markers",
-                name="training points",
-                marker={"color": dataset.y_train, "colorscale": "Viridis", "size": 5, "line": {"width": 0.5, "color": "white"}},
-            )
-        )
     fig.update_layout(
         title="What the model learned",
         xaxis_title=label_a,

@@ -76,6 +76,10 @@ class Recommendation:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Recommendation:
+        return cls(str(values["knob"]), str(values["action"]), values.get("value"), str(values["reason"]))
+
 
 @dataclass
 class Diagnosis:
@@ -93,6 +97,17 @@ class Diagnosis:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "secondary": list(self.secondary),
         }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Diagnosis:
+        """The inverse of to_dict (a diagnosis read back from the run store)."""
+        return cls(
+            verdict=str(values["verdict"]),
+            summary=str(values["summary"]),
+            evidence=[str(line) for line in values.get("evidence", [])],
+            recommendations=[Recommendation.from_dict(r) for r in values.get("recommendations", [])],
+            secondary=[str(v) for v in values.get("secondary", [])],
+        )
 
 
 @dataclass
@@ -298,8 +313,15 @@ def diagnose(
     history: Sequence[EpochRecord],
     hp: Hyperparameters | None = None,
     baselines: Baselines | None = None,
+    *,
+    kept_epoch: int | None = None,
+    status: str | None = None,
 ) -> Diagnosis:
-    """The verdict on one run. Pure: the same history, knobs and baselines give the same Diagnosis."""
+    """The verdict on one run. Pure: the same history, knobs and baselines give the same Diagnosis.
+
+    A run from FitLab's Trainer passes its own record of the kept epoch and why it ended (`status`);
+    a log or a hand-made curve leaves them out, and early stopping is replayed over the curve.
+    """
     if not history:
         return Diagnosis(
             "not_converged", "No epoch was completed.", ["the history is empty"], _recommend("not_converged", hp, None)
@@ -320,7 +342,11 @@ def diagnose(
     else:
         s.best = min(range(len(s.val)), key=lambda i: s.val[i])
         s.restores_best = hp is not None and hp.early_stopping
-        if hp is not None and hp.early_stopping:
+        kept_index = next((i for i, e in enumerate(s.epochs) if e == kept_epoch), None) if kept_epoch else None
+        if hp is not None and hp.early_stopping and kept_index is not None:
+            s.best = kept_index  # the Trainer restored this epoch's weights
+            s.ended_by_early_stopping = status == "early_stopped"
+        elif hp is not None and hp.early_stopping:
             # The Trainer's own rule decides which epoch was kept and whether patience ran out.
             # A history that goes on past that stop did not come from this early stopping (a log, a
             # hand-made curve): then it is judged as a run without it.

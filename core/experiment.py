@@ -22,8 +22,9 @@ class RunResult:
     hyperparameters: Hyperparameters
     dataset: dict[str, Any]  # Dataset.summary()
     history: History
-    best_epoch: int
+    best_epoch: int  # lowest validation loss (the Trainer's record)
     status: str  # completed, early_stopped, diverged, stopped
+    kept_epoch: int  # whose weights the run keeps (the Trainer's record; 0: none)
     test: dict[str, float | None]
     baselines: Baselines
     diagnosis: Diagnosis
@@ -35,15 +36,13 @@ class RunResult:
 
     @property
     def kept_val_loss(self) -> float:
-        """Validation loss of the weights the run keeps (the best epoch's when they were restored).
+        """Validation loss of the weights the run keeps (the Trainer's `kept_epoch`).
 
         Infinite when nothing usable was kept (no epoch, or a loss that was never finite).
         """
-        restored = self.hyperparameters.early_stopping or self.status == "diverged"
-        record = self.history[self.best_epoch - 1] if restored and self.best_epoch > 0 else None
-        if record is None and self.history:
-            record = self.history[-1]
-        value = record.val_loss if record is not None else math.inf
+        if self.kept_epoch <= 0 or self.kept_epoch > len(self.history):
+            return math.inf
+        value = self.history[self.kept_epoch - 1].val_loss
         return value if math.isfinite(value) else math.inf
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +52,8 @@ class RunResult:
                 "dataset": self.dataset,
                 "history": [r.to_dict() for r in self.history],
                 "best_epoch": self.best_epoch,
+                "kept_epoch": self.kept_epoch,
+                "kept_val_loss": self.kept_val_loss,
                 "stopped_early": self.stopped_early,
                 "status": self.status,
                 "test": self.test,
@@ -95,8 +96,9 @@ def run_experiment(
         history=trainer.history,
         best_epoch=trainer.best_epoch,
         status=trainer.status,
+        kept_epoch=trainer.kept_epoch,
         test={"loss": test_loss, "metric": test_metric},
         baselines=baselines,
-        diagnosis=diagnose(trainer.history, hp, baselines),
+        diagnosis=diagnose(trainer.history, hp, baselines, kept_epoch=trainer.kept_epoch, status=trainer.status),
         model=trainer.model,
     )

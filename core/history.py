@@ -19,9 +19,30 @@ class EpochRecord:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EpochRecord:
+        """The inverse of to_dict; a JSON null (a non-finite loss) comes back as NaN."""
+
+        def number(name: str) -> float:
+            value = values.get(name)
+            return math.nan if value is None else float(value)
+
+        return cls(
+            int(values["epoch"]),
+            number("train_loss"),
+            number("val_loss"),
+            number("train_metric"),
+            number("val_metric"),
+            number("seconds"),
+        )
+
 
 class History(list[EpochRecord]):
     """The per-epoch records of one run, with column access: history["val_loss"]."""
+
+    @classmethod
+    def from_dicts(cls, rows: list[dict[str, Any]]) -> History:
+        return cls(EpochRecord.from_dict(row) for row in rows)
 
     def column(self, name: str) -> list[float]:
         return [float(getattr(record, name)) for record in self]

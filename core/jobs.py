@@ -1,137 +1,228 @@
-"""A training run in a background thread: what the dashboard starts, polls and stops.
+"""One job as a worker process runs it: claim the run, train, stream progress into the run store, finish.
 
-The worker never touches the UI. It appends each EpochRecord to a list under a lock and watches a
-stop Event between batches, so a stop request takes effect within one mini-batch.
+Everything a job needs travels in a picklable `JobSpec` (the store by URL, the dataset, the knobs), so
+the same function runs in a local process pool or on a Dask worker on another machine. Nothing here
+is shared with the web process: progress flows back through the run store, and so do stop requests
+(a watcher thread polls the run's `stop_requested` flag and sets the Event the Trainer checks between
+mini-batches).
 """
 
 from __future__ import annotations
 
+import io
+import math
+import os
+import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.baselines import Baselines
+import torch
+
+from core.baselines import Baselines, compute_baselines, fingerprint
+from core.charts import boundary_surface
 from core.data import Dataset
-from core.experiment import RunResult, run_experiment
-from core.fix import FixResult, fix_run
+from core.experiment import RunResult, clean_json, run_experiment
+from core.fix import fix_run
+from core.history import EpochRecord
 from core.hyperparameters import Hyperparameters
-from core.training import EpochRecord
+from core.learning_curve import learning_curve
+from core.lr_finder import find_learning_rate
+from core.store import RunStore, open_store
+
+KINDS = ("train", "fix", "lr_find", "learning_curve")
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes (the page polls every 0.5 s)
+STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
+LABELS = {"train": "Training", "fix": "Fix it for me", "lr_find": "Learning-rate finder", "learning_curve": "Learning curve"}
 
 
-class _Worker:
-    """The thread lifecycle shared by jobs and tasks: a stop Event and running/done flags."""
-
-    _stop: threading.Event
-    _thread: threading.Thread | None
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done
+def identity() -> str:
+    """Who this process is, as the store records it (submitter and worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass
-class TrainingJob(_Worker):
-    dataset: Dataset
+@dataclass(frozen=True)
+class JobSpec:
+    run_id: str
+    kind: str  # one of KINDS
+    store_url: str
+    dataset: Dataset = field(repr=False)
     hp: Hyperparameters
-    baselines: Baselines | None = None
-    records: list[EpochRecord] = field(default_factory=list)
-    result: RunResult | None = None
-    error: str | None = None
-    started: float = 0.0
-    finished: float = 0.0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _thread: threading.Thread | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"rounds": 3} for fix
 
-    def start(self) -> TrainingJob:
-        self.started = time.monotonic()
-        self._thread = threading.Thread(target=self._work, name="fitlab-training", daemon=True)
+
+def submit_run(
+    store: RunStore,
+    *,
+    workspace: str,
+    kind: str,
+    dataset: Dataset,
+    hp: Hyperparameters,
+    spec: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+) -> JobSpec:
+    """Record a queued run in the store and return the job that will run it.
+
+    `spec` says how the dataset was made (name, samples, noise, seed; or file, target, task), so the
+    page can name the data of the run it shows.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown job kind {kind!r}; expected one of {', '.join(KINDS)}")
+    summary = dataset.summary() | {"spec": spec or {}}
+    run_id = store.create_run(
+        workspace=workspace,
+        kind=kind,
+        dataset=summary,
+        fingerprint=fingerprint(dataset),
+        hyperparameters=hp.to_dict(),
+        owner=identity(),
+    )
+    return JobSpec(run_id, kind, store.url, dataset, hp, dict(options or {}))
+
+
+class StopWatcher:
+    """Polls the run's stop flag in a daemon thread and sets `event` when it is raised."""
+
+    def __init__(self, store: RunStore, run_id: str, interval: float = STOP_POLL_INTERVAL) -> None:
+        self.event = threading.Event()
+        self._done = threading.Event()
+        self._store, self._run_id, self._interval = store, run_id, interval
+        self._thread = threading.Thread(target=self._watch, name="fitlab-stop-watcher", daemon=True)
+
+    def __enter__(self) -> StopWatcher:
         self._thread.start()
         return self
 
-    def _work(self) -> None:
-        try:
-            self.result = run_experiment(
-                self.dataset, self.hp, stop_event=self._stop, on_epoch=self._publish, baselines=self.baselines
-            )
-        except Exception as exc:  # shown to the user as a message, never a traceback in the page
-            self.error = f"training failed: {exc}"
-            traceback.print_exc()
-        finally:
-            self.finished = time.monotonic()
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
 
-    def _publish(self, record: EpochRecord) -> None:
-        with self._lock:
-            self.records.append(record)
-
-    def snapshot(self) -> list[EpochRecord]:
-        with self._lock:
-            return list(self.records)
+    def _watch(self) -> None:
+        while not self._done.wait(self._interval):
+            try:
+                if self._store.stop_requested(self._run_id):
+                    self.event.set()
+                    return
+            except Exception:  # a database hiccup must not kill the run; the next poll retries
+                traceback.print_exc()
 
 
-@dataclass
-class FixJob(TrainingJob):
-    """Fix it for me in the background: `records` hold the current round's epochs."""
+class Progress:
+    """Collects per-epoch records and writes them to the store at most every PROGRESS_INTERVAL s."""
 
-    rounds: int = 3
-    fix: FixResult | None = None
-    current_round: int = 0
+    def __init__(self, store: RunStore, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.records: list[EpochRecord] = []
+        self.extra: dict[str, Any] = {}
+        self._last = 0.0
 
-    def _work(self) -> None:
-        try:
-            self.fix = fix_run(
-                self.dataset, self.hp, self.rounds, stop_event=self._stop, baselines=self.baselines, on_epoch=self._publish_round
-            )
-            self.result = self.fix.final
-        except Exception as exc:  # shown to the user as a message, never a traceback in the page
-            self.error = f"Fix it for me failed: {exc}"
-            traceback.print_exc()
-        finally:
-            self.finished = time.monotonic()
+    def epoch(self, record: EpochRecord) -> None:
+        self.records.append(record)
+        self.flush(force=False)
 
-    def _publish_round(self, index: int, record: EpochRecord) -> None:
-        with self._lock:
-            if index != self.current_round:
-                self.current_round, self.records = index, []
-            self.records.append(record)
+    def new_round(self, index: int) -> None:
+        self.records = []
+        self.extra["round"] = index
+
+    def flush(self, force: bool = True) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= PROGRESS_INTERVAL:
+            self._last = now
+            self.store.update_progress(self.run_id, [r.to_dict() for r in self.records], clean_json(self.extra))
 
 
-@dataclass
-class BackgroundTask(_Worker):
-    """Any longer piece of work (LR finder, learning curve) off the page script; same contract as jobs."""
+def _model_bytes(result: RunResult) -> bytes | None:
+    if result.model is None:
+        return None
+    buffer = io.BytesIO()
+    torch.save(result.model.state_dict(), buffer)
+    return buffer.getvalue()
 
-    work: Callable[[threading.Event], Any]
-    label: str = "task"
-    result: Any = None
-    error: str | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def start(self) -> BackgroundTask:
-        self._thread = threading.Thread(target=self._run, name=f"fitlab-{self.label}", daemon=True)
-        self._thread.start()
-        return self
+def _baselines(store: RunStore, dataset: Dataset) -> Baselines:
+    """Baselines are cached in the store by dataset fingerprint: every worker and server shares them."""
+    key = fingerprint(dataset)
+    cached = store.get_baselines(key)
+    if cached is not None:
+        return {name: {k: (math.nan if v is None else float(v)) for k, v in scores.items()} for name, scores in cached.items()}
+    value = compute_baselines(dataset)
+    store.put_baselines(key, clean_json(value))
+    return value
 
-    def _run(self) -> None:
-        try:
-            self.result = self.work(self._stop)
-        except ValueError as exc:  # bad settings for this task: a message for the user
-            self.error = f"{self.label}: {exc}"
-        except Exception as exc:
-            self.error = f"{self.label} failed: {exc}"
-            traceback.print_exc()
+
+def _result_extra(result: RunResult, dataset: Dataset) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if dataset.is_2d and result.model is not None and result.history:
+        extra["surface"] = boundary_surface(dataset, result.model)
+    return extra
+
+
+def _finish_training(store: RunStore, run_id: str, result: RunResult, dataset: Dataset, extra: dict[str, Any]) -> None:
+    payload = result.to_dict()
+    store.finish(
+        run_id,
+        status=result.status,
+        history=payload["history"],
+        best_epoch=result.best_epoch,
+        kept_epoch=result.kept_epoch,
+        test=payload["test"],
+        baselines=payload["baselines"],
+        diagnosis=payload["diagnosis"],
+        extra=clean_json(_result_extra(result, dataset) | extra),
+        model_state=_model_bytes(result),
+    )
+
+
+def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
+    dataset, hp = spec.dataset, spec.hp
+    progress = Progress(store, spec.run_id)
+    if spec.kind == "train":
+        baselines = _baselines(store, dataset)
+        result = run_experiment(dataset, hp, stop_event=stop, on_epoch=progress.epoch, baselines=baselines)
+        _finish_training(store, spec.run_id, result, dataset, {})
+    elif spec.kind == "fix":
+        baselines = _baselines(store, dataset)
+
+        def on_epoch(index: int, record: EpochRecord) -> None:
+            if progress.extra.get("round") != index:
+                progress.new_round(index)
+            progress.epoch(record)
+
+        outcome = fix_run(dataset, hp, int(spec.options.get("rounds", 3)), stop_event=stop, baselines=baselines, on_epoch=on_epoch)
+        _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()})
+    elif spec.kind == "lr_find":
+        found = find_learning_rate(dataset, hp)
+        store.finish(spec.run_id, status="completed", history=[], extra={"lr_find": found.to_dict()})
+    elif spec.kind == "learning_curve":
+        curve = learning_curve(dataset, hp, stop_event=stop)
+        status = "stopped" if curve.stopped else "completed"
+        store.finish(spec.run_id, status=status, history=[], extra={"learning_curve": curve.to_dict()})
+    else:
+        raise ValueError(f"unknown job kind {spec.kind!r}")
+
+
+def run_job(spec: JobSpec) -> str:
+    """The worker's entry point. Returns the run's final status; errors end up in the store, not here."""
+    store = open_store(spec.store_url)
+    if not store.claim(spec.run_id, worker=identity()):
+        run = store.get(spec.run_id)
+        return run.status if run is not None else "missing"
+    try:
+        with StopWatcher(store, spec.run_id) as watcher:
+            _run(spec, store, watcher.event)
+    except ValueError as exc:  # settings this job cannot work with: the message is for the user
+        store.fail(spec.run_id, f"{LABELS.get(spec.kind, spec.kind)}: {exc}")
+    except Exception as exc:
+        traceback.print_exc()
+        store.fail(spec.run_id, f"{LABELS.get(spec.kind, spec.kind)} failed: {type(exc).__name__}: {exc}")
+    run = store.get(spec.run_id)
+    return run.status if run is not None else "missing"
+
+
+def warm_up() -> int:
+    """Run once in each new worker: import torch and the training code before the first real job."""
+    from core.training import configure_threads
+
+    return configure_threads()

@@ -118,6 +118,22 @@ class LearningCurveResult:
             }
         )
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LearningCurveResult:
+        """The inverse of to_dict; JSON nulls (non-finite numbers) come back as NaN."""
+        points = []
+        for point in values.get("points", []):
+            fields_ = {k: (math.nan if v is None else v) for k, v in point.items()}
+            points.append(LearningCurvePoint(**fields_))
+        return cls(
+            task=str(values["task"]),
+            train_rows=int(values["train_rows"]),
+            val_rows=int(values["val_rows"]),
+            equal_steps=bool(values.get("equal_steps", True)),
+            points=points,
+            stopped=bool(values.get("stopped", False)),
+        )
+
 
 def check_fractions(fractions: Sequence[float]) -> tuple[float, ...]:
     values = tuple(float(f) for f in fractions)

@@ -76,6 +76,27 @@ class LrFinderResult:
             }
         )
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LrFinderResult:
+        """The inverse of to_dict; JSON nulls (non-finite numbers) come back as NaN."""
+
+        def floats(name: str) -> list[float]:
+            return [math.nan if v is None else float(v) for v in values[name]]
+
+        suggestion = values.get("suggestion")
+        return cls(
+            learning_rates=floats("learning_rates"),
+            losses=floats("losses"),
+            smoothed=floats("smoothed"),
+            suggestion=math.nan if suggestion is None else float(suggestion),
+            suggestion_index=int(values["suggestion_index"]),
+            snapped_suggestion=float(values["snapped_suggestion"]),
+            rule=str(values["rule"]),
+            stopped_early=bool(values["stopped_early"]),
+            reason=str(values["reason"]),
+            seconds=float(values.get("seconds") or 0.0),
+        )
+
 
 def valley_index(losses: list[float]) -> int:
     """fastai's valley: the middle of the longest decreasing stretch of the (smoothed) loss.

@@ -11,7 +11,7 @@ import streamlit as st
 from core.charts import loss_figure, metric_figure
 from core.data import DataError
 from core.logs import TrainingLog, diagnose_log, read_training_log
-from pages import widgets
+from ui import widgets
 
 # The sample logs the tests read too: each laid out exactly as its logger writes it.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "tests" / "logs"

@@ -1,56 +1,23 @@
-"""Train & diagnose: set the knobs, train in a background worker, watch the curves, read the verdict."""
+"""Train & diagnose: set the knobs, send a job to a worker process, watch its curves, read the verdict.
+
+The page never trains: it records a queued run in the run store, hands it to the executor and reads
+the run back from the store (queue position, live epochs, verdict) from a fragment that polls twice
+a second while the run is queued or running.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import boundary_figure, loss_figure, metric_figure
+from core.charts import loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
-from core.jobs import FixJob, TrainingJob
-from pages import evidence, widgets
+from core.jobs import submit_run
+from ui import evidence, runs, session, widgets
 
-
-class JobSlot:
-    """This browser session's training job; released (and the job stopped) when the tab closes."""
-
-    job: TrainingJob | None = None
-
-    def release(self) -> None:
-        if self.job is not None:
-            self.job.stop()
-
-
-@st.cache_resource(scope="session", on_release=lambda slot: slot.release())
-def job_slot() -> JobSlot:
-    return JobSlot()
-
-
-def start(choice: widgets.DataChoice, hp: Hyperparameters, fix: bool = False) -> None:
-    baselines = widgets.baselines_for(choice.dataset, choice.dataset_id)
-    job = FixJob(choice.dataset, hp, baselines=baselines) if fix else TrainingJob(choice.dataset, hp, baselines=baselines)
-    job_slot().job = job.start()
-    st.session_state["collected"] = False
-    st.session_state["fix_result"] = None
-
-
-def collect(slot: JobSlot) -> None:
-    """Once a job has ended, keep its result (once) as the run to show."""
-    job = slot.job
-    if job is None or not job.done or st.session_state.get("collected", True):
-        return
-    st.session_state["collected"] = True
-    if job.error:
-        st.session_state["train_error"] = job.error
-    elif job.result is not None:
-        st.session_state["train_error"] = None
-        st.session_state.setdefault("runs", []).append(job.result)
-        st.session_state["last_dataset"] = job.dataset
-        st.session_state["fix_result"] = job.fix if isinstance(job, FixJob) else None
-
-
-widgets.init_state()
-slot = job_slot()
-collect(slot)
+ws = session.workspace()
+store = session.store()
+pool = session.executor()
+session.init_knobs()
 
 st.sidebar.selectbox(
     "Teaching scenario",
@@ -64,75 +31,128 @@ st.sidebar.selectbox(
 )
 if st.session_state.get("scenario"):
     st.sidebar.caption(SCENARIOS[st.session_state["scenario"]]["description"])
-hp_seed = int(st.session_state[widgets._key("seed")])
+hp_seed = int(st.session_state[session.hp_key("seed")])
 choice = widgets.dataset_widgets(hp_seed)
 hp = widgets.hyperparameter_widgets()
 if choice is not None and hp is not None:
     widgets.parameter_table(choice.dataset, hp)
+session.remember_knobs()
+
+
+def start(choice: widgets.DataChoice, hp: Hyperparameters, kind: str) -> None:
+    spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
+    session.session_jobs().add(spec.run_id)
+    st.session_state["shown_run"] = spec.run_id
+    pool.submit(spec)
+
 
 st.title("FitLab: why does my network fit badly?")
+active = store.active_run(ws)
 left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
-busy = slot.job is not None and slot.job.running
-ready = not busy and choice is not None and hp is not None
+ready = active is None and choice is not None and hp is not None
+busy_help = "A run is queued or running in this workspace: Stop it or wait for its verdict." if active else None
 # Started from the script body, not a callback: the run uses the knobs exactly as this rerun read them.
-if left.button("Train", key="train", type="primary", disabled=not ready) and ready:
-    start(choice, hp)  # type: ignore[arg-type]
-fix_help = "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
+if left.button("Train", key="train", type="primary", disabled=not ready, help=busy_help) and ready:
+    start(choice, hp, "train")  # type: ignore[arg-type]
+    active = store.active_run(ws)
+fix_help = busy_help or "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
 if middle.button("Fix it for me", key="fix", disabled=not ready, help=fix_help) and ready:
-    start(choice, hp, fix=True)  # type: ignore[arg-type]
-running = slot.job is not None and slot.job.running
-right.button("Stop", key="stop", disabled=not running, on_click=lambda: slot.job and slot.job.stop())
+    start(choice, hp, "fix")  # type: ignore[arg-type]
+    active = store.active_run(ws)
+if right.button("Stop", key="stop", disabled=active is None) and active is not None:
+    store.request_stop(active.id)
 if choice is not None:
     ds = choice.dataset
     info.caption(
-        f"Dataset **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
-        f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs."
+        f"Sidebar data: **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
+        f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs. Training runs on {pool.description}."
     )
-if st.session_state.get("train_error"):
-    st.error(st.session_state["train_error"])
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")
 
+history_runs = [runs.RunView.of(r) for r in store.list_runs(ws, kinds=("train", "fix"), limit=50)]
+if active is not None:
+    st.session_state["shown_run"] = active.id
+shown_id = st.session_state.get("shown_run")
+if history_runs and shown_id not in [v.id for v in history_runs]:
+    shown_id = history_runs[0].id
+if len(history_runs) > 1 and active is None:
+    labels = {v.id: runs.run_label(v) for v in history_runs}
+    shown_id = st.selectbox(
+        "Run shown",
+        list(labels),
+        index=list(labels).index(shown_id),
+        format_func=labels.__getitem__,
+        key="run_picker",
+        help="Every run of this workspace is kept (also across reloads and server restarts).",
+    )
+    st.session_state["shown_run"] = shown_id
 
-@st.fragment(run_every=0.5 if running else None)
+
+def run_heading(view: runs.RunView) -> None:
+    """Above every chart: the data and the settings of the run shown, not the sidebar's."""
+    st.markdown(f"**Run {runs.short_id(view.id)}** ({runs.when(view.run)}) on {widgets.plain(runs.data_words(view.run.dataset))}")
+    st.caption(widgets.plain(runs.knob_words(view.hp)))
+
+
+def curves(view: runs.RunView, best: int | None) -> None:
+    if not view.history:
+        return
+    chart_left, chart_right = st.columns(2)
+    chart_left.plotly_chart(
+        loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best), key="loss_chart"
+    )
+    chart_right.plotly_chart(metric_figure(view.history, view.task), key="metric_chart")
+
+
+@st.fragment(run_every=0.5 if active is not None else None)
 def live_view() -> None:
-    job = slot.job
-    runs = st.session_state.get("runs", [])
-    if job is not None and not st.session_state.get("collected", True):
-        records = job.snapshot()
-        step = f"Fix it for me, round {job.current_round}: " if isinstance(job, FixJob) else ""
-        st.progress(min(1.0, len(records) / job.hp.epochs), text=f"{step}epoch {len(records)} of up to {job.hp.epochs}")
-        baselines, best, task = job.baselines, None, job.dataset.task
-        if job.done:
-            st.rerun()  # the run ended: redraw the whole page with its verdict
-    elif runs:
-        result = runs[-1]
-        records, baselines, best, task = result.history, result.baselines, result.best_epoch, result.dataset["task"]
-        st.caption(
-            f"Last run: {result.status.replace('_', ' ')} after {len(records)} epoch(s); best epoch {best}; "
-            f"test loss {result.test['loss']:.4g}, test metric {result.test['metric']:.3f}."
-        )
-    else:
+    run = store.get(shown_id) if shown_id else None
+    if run is None:
         st.info("Press **Train** to start. Curves appear here while the network trains.")
         return
-    if records:
-        chart_left, chart_right = st.columns(2)
-        chart_left.plotly_chart(loss_figure(records, log_scale=log_scale, baselines=baselines, best_epoch=best), key="loss_chart")
-        chart_right.plotly_chart(metric_figure(records, task), key="metric_chart")
+    view = runs.RunView.of(run)
+    run_heading(view)
+    if view.status == "queued":
+        position = store.queue_position(view.id)
+        st.info(f"Queued, position {position}: waiting for a free worker ({pool.description}).", icon=":material/hourglass_top:")
+        st.progress(0.0, text="queued")
+    elif view.status == "running":
+        step = f"Fix it for me, round {view.extra.get('round', 0)}: " if view.run.kind == "fix" else ""
+        epochs = len(view.history)
+        st.progress(min(1.0, epochs / view.hp.epochs), text=f"{step}epoch {epochs} of up to {view.hp.epochs}")
+        curves(view, None)
+    else:
+        if active is not None:  # it ended while this fragment watched: redraw the page with its verdict
+            st.rerun()
+        if view.status == "failed":
+            st.error(f"This run failed: {view.run.error}")
+        test = view.run.test or {}
+        words = runs.STATUS_WORDS.get(view.status, view.status)
+        scores = ""
+        if test.get("loss") is not None:
+            scores = f"; test loss {test['loss']:.4g}, test metric {test['metric']:.3f}"
+        st.caption(
+            f"Last run: {words} after {len(view.history)} epoch(s); best epoch {view.run.best_epoch}, "
+            f"kept epoch {view.run.kept_epoch}{scores}."
+        )
+        curves(view, view.run.best_epoch)
 
 
 live_view()
 
-runs = st.session_state.get("runs", [])
-if runs and not running:
-    result = runs[-1]
-    st.subheader("Diagnosis")
-    if st.session_state.get("fix_result") is not None:
-        widgets.fix_path(st.session_state["fix_result"], log_scale=log_scale)
-    widgets.diagnosis_card(result.diagnosis, result.hyperparameters)
-    if sentence := evidence.data_sentence():
-        st.info(sentence)
-    dataset = st.session_state.get("last_dataset")
-    if dataset is not None and dataset.is_2d and result.model is not None:
-        st.plotly_chart(boundary_figure(dataset, result.model), key="boundary_chart")
+shown = store.get(shown_id) if shown_id and active is None else None
+if shown is not None and shown.status not in runs.ACTIVE:
+    view = runs.RunView.of(shown)
+    if view.diagnosis is not None and view.history:
+        st.subheader("Diagnosis")
+        if view.run.kind == "fix" and "fix" in view.extra:
+            widgets.fix_path(view.extra["fix"], log_scale=log_scale)
+        widgets.diagnosis_card(view.diagnosis, view.hp)
+        if sentence := evidence.data_sentence():
+            st.info(sentence)
+        if "surface" in view.extra:
+            st.plotly_chart(surface_figure(view.extra["surface"]), key="boundary_chart")
+    elif view.status == "stopped":
+        st.info("Stopped before the first epoch: nothing to diagnose. Press **Train** to start again.")
 
-evidence.panels(choice.dataset if choice is not None else None, hp)
+evidence.panels(choice, hp)

@@ -7,13 +7,19 @@ two CPU cores.
 from __future__ import annotations
 
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The AppTests' run store (and anything else that opens the default store) lives in a fresh temporary
+# directory, never in the checkout's data/.
+os.environ["FITLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="fitlab-test-data-")
+os.environ.pop("FITLAB_DB", None)
 if str(REPO_ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` must find `core`
     sys.path.insert(0, str(REPO_ROOT))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.widgets import plain
+from ui.widgets import plain
 from tests.app_support import APP, train_until_verdict
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
 

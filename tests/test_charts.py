@@ -165,13 +165,17 @@ def test_boundary_needs_two_numeric_features():
         boundary_figure(iris, _untrained(iris), resolution=10)
 
 
-def test_boundary_scatter_shows_every_training_row_by_class(tiny_moons):
+def test_boundary_scatter_shows_every_training_and_validation_row_by_class(tiny_moons):
     fig = boundary_figure(tiny_moons, _untrained(tiny_moons), resolution=12)
     scatters = traces_starting(fig, "class ")
-    assert [t.name for t in scatters] == [f"class {c} (train)" for c in tiny_moons.classes]
-    assert sum(len(t.x) for t in scatters) == len(tiny_moons.y_train)
-    for index, t in enumerate(scatters):
+    names = [f"class {c} (train)" for c in tiny_moons.classes] + [f"class {c} (validation)" for c in tiny_moons.classes]
+    assert [t.name for t in scatters] == names
+    train, val = scatters[: len(tiny_moons.classes)], scatters[len(tiny_moons.classes) :]
+    assert sum(len(t.x) for t in train) == len(tiny_moons.y_train)
+    assert sum(len(t.x) for t in val) == len(tiny_moons.y_val)
+    for index, t in enumerate(train):
         assert len(t.x) == int((tiny_moons.y_train == index).sum())
+    assert all(t.marker.symbol == "circle-open" for t in val)  # validation points are told apart
     (surface,) = [t for t in fig.data if t.type == "contour"]
     assert len(surface.x) == 12 and len(surface.y) == 12
     assert all(0.0 <= p <= 1.0 for row in surface.z for p in row)  # a probability
@@ -180,17 +184,18 @@ def test_boundary_scatter_shows_every_training_row_by_class(tiny_moons):
 def test_boundary_for_three_classes(tiny_gaussians):
     fig = boundary_figure(tiny_gaussians, _untrained(tiny_gaussians), resolution=10)
     scatters = traces_starting(fig, "class ")
-    assert len(scatters) == 3
-    assert sum(len(t.x) for t in scatters) == len(tiny_gaussians.y_train)
+    assert len(scatters) == 6  # 3 classes, train and validation
+    assert sum(len(t.x) for t in scatters[:3]) == len(tiny_gaussians.y_train)
     (heatmap,) = [t for t in fig.data if t.type == "heatmap"]
     assert {int(v) for row in heatmap.z for v in row} <= {0, 1, 2}
 
 
 def test_boundary_for_regression_shows_the_training_points(tiny_sine):
     fig = boundary_figure(tiny_sine, _untrained(tiny_sine), resolution=10)
-    points = trace(fig, "training points")
+    points = trace(fig, "train points")
     assert len(points.x) == len(tiny_sine.y_train)
-    assert list(points.marker.color) == list(tiny_sine.y_train)
+    assert list(points.marker.color) == pytest.approx(list(tiny_sine.y_train))
+    assert len(trace(fig, "validation points").x) == len(tiny_sine.y_val)
 
 
 # ---------------------------------------------------------------- fix_path_figure

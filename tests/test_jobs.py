@@ -1,167 +1,137 @@
-"""core.jobs: a training run in a background thread that the dashboard polls and stops."""
+"""core.jobs: a job as a worker runs it, here called in this process against a real SQLite store."""
 
 from __future__ import annotations
 
-import dataclasses
+import io
 import threading
 import time
 
+import pytest
+import torch
+
+from core.baselines import fingerprint
+from core.data import Dataset
 from core.hyperparameters import Hyperparameters
-from core.jobs import BackgroundTask, FixJob, TrainingJob
-
-LONG = Hyperparameters(hidden_layers=1, width=16, epochs=1000, batch_size=1, early_stopping=False)
-
-
-def _wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+from core.jobs import JobSpec, run_job, submit_run
+from core.learning_curve import LearningCurveResult, interpret
+from core.lr_finder import LrFinderResult
+from core.model import build_model
+from core.store import RunStore, open_store
 
 
-def test_job_runs_in_the_background_and_stops_on_request(tiny_moons):
-    job = TrainingJob(tiny_moons, LONG)
-    assert not job.running and not job.done
-    assert job.start() is job
-    try:
-        assert _wait_for(lambda: len(job.snapshot()) >= 2), "no epochs were published"
-        first = len(job.snapshot())
-        assert _wait_for(lambda: len(job.snapshot()) > first), "records stopped growing"
-        assert job.running and job.result is None
-    finally:
-        job.stop()
-    assert job.wait(timeout=10)
-    assert job.done and not job.running
-    assert job.error is None
-    assert job.result is not None
-    assert job.result.status == "stopped"
-    assert 0 < len(job.result.history) < 1000
-    # every published record is in the result, in order
-    assert job.snapshot() == list(job.result.history)
-    assert job.finished >= job.started > 0
-    assert set(job.result.baselines) == {"trivial", "linear", "boosted"}
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return open_store(f"sqlite:///{tmp_path / 'runs.sqlite'}")
 
 
-def test_job_that_completes_by_itself(tiny_moons):
-    hp = Hyperparameters(hidden_layers=1, width=8, epochs=4, early_stopping=False)
-    job = TrainingJob(tiny_moons, hp).start()
-    assert job.wait(timeout=30)
-    assert job.error is None and job.result is not None
-    assert job.result.status == "completed"
-    assert [r.epoch for r in job.snapshot()] == [1, 2, 3, 4]
-    assert job.result.diagnosis.verdict  # diagnosed at the end
+def _submit(store: RunStore, dataset: Dataset, hp: Hyperparameters, kind: str = "train", **options) -> JobSpec:
+    return submit_run(store, workspace="ws-test-0001", kind=kind, dataset=dataset, hp=hp, spec={"name": "moons"}, options=options)
 
 
-def test_snapshot_is_a_copy(tiny_moons):
-    job = TrainingJob(tiny_moons, Hyperparameters(hidden_layers=1, width=8, epochs=2)).start()
-    job.wait(timeout=30)
-    snap = job.snapshot()
-    snap.clear()
-    assert len(job.snapshot()) == 2
+def test_training_job_stores_history_records_model_and_verdict(store: RunStore, tiny_moons: Dataset) -> None:
+    hp = Hyperparameters(hidden_layers=1, width=8, epochs=6, early_stopping=False, seed=0)
+    spec = _submit(store, tiny_moons, hp)
+    assert store.get(spec.run_id).status == "queued"
+    assert run_job(spec) == "completed"
+    run = store.get(spec.run_id)
+    assert run.status == "completed" and run.error is None
+    assert [r["epoch"] for r in run.history] == [1, 2, 3, 4, 5, 6]
+    assert run.kept_epoch == 6  # no early stopping: the last epoch's weights are kept
+    assert 1 <= run.best_epoch <= 6
+    assert run.diagnosis["verdict"] in {"not_converged", "underfitting", "good_fit", "overfitting", "lr_too_high"}
+    assert set(run.baselines) == {"trivial", "linear", "boosted"}
+    assert run.dataset["spec"] == {"name": "moons"} and run.dataset["name"] == tiny_moons.name
+    assert run.started is not None and run.finished >= run.started
+    # The stored weights are the model's: loading them reproduces the last validation loss.
+    model = build_model(tiny_moons.n_inputs, tiny_moons.n_outputs, hp)
+    model.load_state_dict(torch.load(io.BytesIO(store.model_state(spec.run_id))))
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.as_tensor(tiny_moons.x_val, dtype=torch.float32))
+        loss = torch.nn.functional.cross_entropy(out, torch.as_tensor(tiny_moons.y_val).long())
+    assert float(loss) == pytest.approx(run.history[-1]["val_loss"], rel=1e-4)
+    surface = run.extra["surface"]
+    assert surface["kind"] == "binary" and len(surface["z"]) == len(surface["grid_b"])
+    assert len(surface["points"]["validation"]["a"]) == len(tiny_moons.y_val)
+    # Baselines are cached in the store for the next run on the same data.
+    assert store.get_baselines(fingerprint(tiny_moons)) is not None
 
 
-def test_job_failure_becomes_a_message(tiny_moons):
-    # x_train with the wrong number of columns for x_val: the model cannot evaluate the validation split
-    broken = dataclasses.replace(tiny_moons, x_val=tiny_moons.x_val[:, :1])
-    job = TrainingJob(broken, Hyperparameters(hidden_layers=1, width=8, epochs=2)).start()
-    assert job.wait(timeout=30)
-    assert job.result is None
-    assert job.error is not None and job.error.startswith("training failed:")
+def test_early_stopped_job_keeps_the_trainers_epoch(store: RunStore, tiny_moons: Dataset) -> None:
+    hp = Hyperparameters(hidden_layers=2, width=64, epochs=300, batch_size=8, learning_rate=0.01, patience=3, seed=0)
+    spec = _submit(store, tiny_moons, hp)
+    run_job(spec)
+    run = store.get(spec.run_id)
+    assert run.status == "early_stopped"
+    assert run.kept_epoch == run.best_epoch < len(run.history)
+    # The diagnosis read the Trainer's kept epoch: its note names the restored epoch.
+    assert any(f"restored epoch {run.kept_epoch}" in line for line in run.diagnosis["evidence"])
 
 
-# ---------------------------------------------------------------- FixJob
-
-FIX_HP = Hyperparameters(
-    learning_rate=1.0, optimizer="adam", early_stopping=False, epochs=30, hidden_layers=1, width=4, batch_size=32, seed=0
-)
-
-
-def test_fix_job_records_hold_only_the_current_round(tiny_moons):
-    job = FixJob(tiny_moons, FIX_HP, rounds=2).start()
-    assert job.wait(timeout=60)
-    assert job.error is None
-    assert job.fix is not None and job.result is job.fix.final
-    assert len(job.fix.rounds) >= 2  # learning rate 1.0 with Adam is not a good fit: at least one fix
-    # every round's epochs start again at 1; records were reset, so they are the last round's alone
-    assert job.snapshot() == list(job.fix.final.history)
-    assert [r.epoch for r in job.snapshot()] == list(range(1, len(job.fix.final.history) + 1))
-    assert job.current_round == len(job.fix.rounds) - 1
-    assert job.done and not job.running
-    assert job.finished >= job.started > 0
+def test_stop_while_queued_never_trains(store: RunStore, tiny_moons: Dataset, small_hp: Hyperparameters) -> None:
+    spec = _submit(store, tiny_moons, small_hp)
+    store.request_stop(spec.run_id)
+    assert run_job(spec) == "stopped"
+    run = store.get(spec.run_id)
+    assert run.history == [] and run.started is None
 
 
-def test_fix_job_failure_becomes_a_message(tiny_moons):
-    job = FixJob(tiny_moons, FIX_HP, rounds=0).start()  # rounds must be 1..10
-    assert job.wait(timeout=30)
-    assert job.fix is None and job.result is None
-    assert job.error is not None and job.error.startswith("Fix it for me failed:")
-    assert "rounds" in job.error
-    assert job.finished >= job.started > 0
+def test_stop_while_running_ends_within_a_second_and_keeps_the_curve(store: RunStore, tiny_moons: Dataset) -> None:
+    hp = Hyperparameters(hidden_layers=1, width=16, epochs=1000, batch_size=4, early_stopping=False, seed=0)
+    spec = _submit(store, tiny_moons, hp)
+    worker = threading.Thread(target=run_job, args=(spec,))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(store.get(spec.run_id).history) < 2:
+        time.sleep(0.05)
+    seen = len(store.get(spec.run_id).history)
+    assert seen >= 2, "no progress reached the store"
+    asked = time.monotonic()
+    store.request_stop(spec.run_id)
+    worker.join(timeout=10)
+    took = time.monotonic() - asked
+    run = store.get(spec.run_id)
+    assert run.status == "stopped"
+    assert took < 1.5, f"stop took {took:.2f} s"
+    assert seen <= len(run.history) < 1000
 
 
-def test_fix_job_stops_on_request(tiny_moons):
-    job = FixJob(tiny_moons, LONG, rounds=3).start()
-    try:
-        assert _wait_for(lambda: len(job.snapshot()) >= 1), "no epochs were published"
-    finally:
-        job.stop()
-    assert job.wait(timeout=10)
-    assert job.error is None and job.fix is not None
-    assert job.fix.stopped and len(job.fix.rounds) == 1
-    assert job.result is job.fix.final and job.result.status == "stopped"
-    assert job.snapshot() == list(job.result.history)
+def test_fix_job_stores_its_path(store: RunStore, tiny_moons: Dataset) -> None:
+    hp = Hyperparameters(hidden_layers=1, width=8, epochs=15, learning_rate=0.3, seed=0)
+    spec = _submit(store, tiny_moons, hp, kind="fix", rounds=2)
+    run_job(spec)
+    run = store.get(spec.run_id)
+    fix = run.extra["fix"]
+    assert 1 <= len(fix["rounds"]) <= 3
+    assert fix["rounds"][0]["change"] is None and fix["rounds"][0]["hyperparameters"]["learning_rate"] == 0.3
+    assert fix["final_verdict"] == run.diagnosis["verdict"]
+    assert run.hyperparameters["learning_rate"] == 0.3  # the row keeps what the user asked for
+    assert len(run.history) == len(fix["rounds"][-1]["history"])  # the row's curve: the final round's
 
 
-# ---------------------------------------------------------------- BackgroundTask
+def test_lr_finder_and_learning_curve_jobs_round_trip(store: RunStore, tiny_moons: Dataset, small_hp: Hyperparameters) -> None:
+    lr = _submit(store, tiny_moons, small_hp, kind="lr_find")
+    assert run_job(lr) == "completed"
+    found = LrFinderResult.from_dict(store.get(lr.run_id).extra["lr_find"])
+    assert len(found.learning_rates) == len(found.losses) > 10
+    assert found.learning_rates == sorted(found.learning_rates)
+    curve = _submit(store, tiny_moons, small_hp, kind="learning_curve")
+    assert run_job(curve) == "completed"
+    stored = store.get(curve.run_id).extra["learning_curve"]
+    result = LearningCurveResult.from_dict(stored)
+    assert [p.fraction for p in result.points] == [0.1, 0.25, 0.5, 1.0]
+    assert interpret(result) == stored["interpretation"]
 
 
-def test_background_task_keeps_the_result():
-    task = BackgroundTask(lambda stop: ("done", stop.is_set()), label="sum")
-    assert not task.running and not task.done and task.result is None
-    assert task.start() is task
-    assert task.wait(timeout=10)
-    assert task.done and not task.running
-    assert task.result == ("done", False)
-    assert task.error is None
+def test_a_job_that_raises_is_marked_failed_with_its_message(store: RunStore, tiny_moons: Dataset, small_hp) -> None:
+    spec = _submit(store, tiny_moons, small_hp)
+    broken = JobSpec(spec.run_id, "train", spec.store_url, tiny_moons, small_hp.replace(epochs=2), {})
+    object.__setattr__(broken, "kind", "no_such_kind")
+    assert run_job(broken) == "failed"
+    assert "no_such_kind" in store.get(spec.run_id).error
 
 
-def test_background_task_value_error_is_a_message_with_the_label():
-    def work(stop: threading.Event) -> None:
-        raise ValueError("fractions must be between 0 and 1")
-
-    task = BackgroundTask(work, label="learning curve").start()
-    assert task.wait(timeout=10)
-    assert task.result is None
-    assert task.error == "learning curve: fractions must be between 0 and 1"
-
-
-def test_background_task_other_errors_are_a_failure_message():
-    def work(stop: threading.Event) -> None:
-        raise RuntimeError("out of memory")
-
-    task = BackgroundTask(work, label="lr finder").start()
-    assert task.wait(timeout=10)
-    assert task.result is None
-    assert task.error is not None and task.error.startswith("lr finder failed:") and "out of memory" in task.error
-
-
-def test_background_task_stop_sets_the_event_the_work_receives():
-    started = threading.Event()
-    seen: list[threading.Event] = []
-
-    def work(stop: threading.Event) -> bool:
-        seen.append(stop)
-        started.set()
-        return stop.wait(timeout=10)  # True only if the stop request arrived
-
-    task = BackgroundTask(work, label="waiter").start()
-    assert started.wait(timeout=10)
-    assert task.running and not task.done
-    assert not seen[0].is_set()
-    task.stop()
-    assert task.wait(timeout=10)
-    assert seen[0].is_set()
-    assert task.result is True
-    assert task.done and not task.running and task.error is None
+def test_unknown_kind_is_refused_before_anything_is_stored(store: RunStore, tiny_moons: Dataset, small_hp) -> None:
+    with pytest.raises(ValueError, match="unknown job kind"):
+        _submit(store, tiny_moons, small_hp, kind="tune")
+    assert store.list_runs("ws-test-0001") == []

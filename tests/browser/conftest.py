@@ -39,53 +39,59 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    port = _free_port()
-    log = subprocess.DEVNULL
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.terminate()
+class Server:
+    """A FitLab server in its own process, with its own data directory (its run store)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.data_dir, self.port = data_dir, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db_url = f"sqlite:///{data_dir / 'runs.sqlite'}"
+        environment = os.environ | {"FITLAB_DATA_DIR": str(data_dir)} | (env or {})
+        environment.pop("FITLAB_DB", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode() == "ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
         pytest.fail("the Streamlit server did not become healthy within 60 s")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # a training thread still busy: don't let teardown hang
-        process.kill()
-        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a worker still busy: don't let teardown hang
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def running_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The one server all browser tests share (its own fresh run store)."""
+    instance = Server(tmp_path_factory.mktemp("fitlab-data"))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def server(running_server: Server) -> str:
+    return running_server.url
 
 
 @pytest.fixture(scope="session")

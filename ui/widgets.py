@@ -1,7 +1,8 @@
 """Widgets shared by the pages: the knobs in the sidebar, the dataset picker, the diagnosis card.
 
 Every hyperparameter widget is keyed `hp_<field>` so that a scenario preset or an Apply button can
-set it through st.session_state before the widget is drawn.
+set it through st.session_state before the widget is drawn; `ui.session` keeps their values when
+another page is shown and across reloads.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.baselines import Baselines, compute_baselines
 from core.charts import fix_path_figure
 from core.data import (
     BUILTIN,
-    DEFAULT_DATASET,
     ROW_CAP,
     SYNTHETIC,
     ColumnInfo,
@@ -34,7 +33,7 @@ from core.data import (
     to_safe_csv,
 )
 from core.diagnosis import Diagnosis
-from core.fix import FixResult
+from core.history import History
 from core.hyperparameters import (
     ACTIVATIONS,
     BATCH_SIZE_STEPS,
@@ -48,26 +47,17 @@ from core.hyperparameters import (
     Hyperparameters,
 )
 from core.model import parameter_counts
+from ui.session import DEFAULTS, hp_key, set_knob
 
 UPLOAD = "Upload a CSV…"
-DEFAULTS = Hyperparameters()
 
 
-def _key(name: str) -> str:
-    return f"hp_{name}"
-
-
-def init_state() -> None:
-    for f in fields(Hyperparameters):
-        st.session_state.setdefault(_key(f.name), getattr(DEFAULTS, f.name))
-    st.session_state.setdefault("dataset_name", DEFAULT_DATASET)
-    st.session_state.setdefault("samples", 1000)
-    st.session_state.setdefault("noise", 0.2)
+_key = hp_key
 
 
 def apply_value(knob: str, value: Any) -> None:
     """Callback of an Apply button: set the knob's widget to the recommended value."""
-    st.session_state[_key(knob)] = value
+    set_knob(_key(knob), value)
 
 
 def apply_scenario() -> None:
@@ -75,12 +65,9 @@ def apply_scenario() -> None:
     if name not in SCENARIOS:
         return
     preset = SCENARIOS[name]
-    hp = DEFAULTS.replace(**preset["hyperparameters"])
-    for f in fields(Hyperparameters):
-        st.session_state[_key(f.name)] = getattr(hp, f.name)
-    st.session_state["dataset_name"] = preset["dataset"]["name"]
-    st.session_state["samples"] = preset["dataset"]["samples"]
-    st.session_state["noise"] = preset["dataset"]["noise"]
+    use_settings(DEFAULTS.replace(**preset["hyperparameters"]))
+    for key in ("name", "samples", "noise"):
+        set_knob("dataset_name" if key == "name" else key, preset["dataset"][key])
 
 
 def _fmt_number(value: float) -> str:
@@ -173,15 +160,11 @@ def plain(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def baselines_for(_dataset: Dataset, dataset_id: str) -> Baselines:
-    return compute_baselines(_dataset)
-
-
 @dataclass
 class DataChoice:
     dataset: Dataset
     dataset_id: str  # cache key: identifies the data, its settings and the split
+    spec: dict[str, Any]  # how it was made, stored with each run: name, samples, noise, seed; or file, target, task
 
 
 def dataset_widgets(seed: int) -> DataChoice | None:
@@ -199,7 +182,10 @@ def dataset_widgets(seed: int) -> DataChoice | None:
                 sb.slider("Samples", 50, 5000, step=50, key="samples")
                 sb.slider("Noise", 0.0, 1.0, step=0.05, key="noise")
             samples, noise = int(st.session_state["samples"]), float(st.session_state["noise"])
-            loaded = DataChoice(_builtin(choice, samples, noise, seed), f"{choice}:{samples}:{noise}:{seed}")
+            spec: dict[str, Any] = {"name": choice, "seed": seed}
+            if choice in SYNTHETIC:
+                spec |= {"samples": samples, "noise": noise}
+            loaded = DataChoice(_builtin(choice, samples, noise, seed), f"{choice}:{samples}:{noise}:{seed}", spec)
     except DataError as exc:
         sb.error(f"Could not use this data: {plain(str(exc))}")
         loaded = None
@@ -280,7 +266,8 @@ def _upload_widgets(seed: int) -> DataChoice | None:
             dataset = _csv(table, infos, upload.file_id, target, str(task), exclude, seed, upload.name)
             for note in dataset.notes:
                 sb.caption(plain(f"Note: {note}"))
-            loaded = DataChoice(dataset, f"csv:{upload.file_id}:{target}:{task}:{'|'.join(exclude)}:{seed}")
+            spec = {"file": upload.name, "target": target, "task": str(task), "exclude": list(exclude), "seed": seed}
+            loaded = DataChoice(dataset, f"csv:{upload.file_id}:{target}:{task}:{'|'.join(exclude)}:{seed}", spec)
         except DataError as exc:
             sb.error(f"Could not use this data: {plain(str(exc))}")
     with sb.expander("Preview and column profile", expanded=True):
@@ -370,31 +357,37 @@ def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters | None, *, applicab
 def use_settings(hp: Hyperparameters) -> None:
     """Callback: set every knob to these hyperparameters."""
     for f in fields(Hyperparameters):
-        st.session_state[_key(f.name)] = getattr(hp, f.name)
+        set_knob(_key(f.name), getattr(hp, f.name))
 
 
-def fix_path(fix: FixResult, *, log_scale: bool = False) -> None:
-    """The path Fix it for me took: one change per round, each round's verdict and curves."""
+def fix_path(fix: dict[str, Any], *, log_scale: bool = False) -> None:
+    """The path Fix it for me took (its stored JSON): one change per round, each round's verdict and curves."""
     st.subheader("Fix it for me: the path")
     rows, curves = [], []
-    for index, (result, change) in enumerate(zip(fix.rounds, fix.changes, strict=True)):
-        what = "as you set it" if change is None else f"{change.knob.replace('_', ' ')} → {change.value}"
+    for entry in fix["rounds"]:
+        change = entry.get("change")
+        what = "as you set it" if change is None else f"{change['knob'].replace('_', ' ')} → {change['value']}"
+        kept = entry.get("kept_val_loss")
         rows.append(
             {
-                "round": index,
+                "round": entry["round"],
                 "change": what,
-                "verdict": result.diagnosis.verdict.replace("_", " "),
-                "validation loss (kept model)": round(result.kept_val_loss, 4),
-                "epochs": len(result.history),
+                "verdict": entry["diagnosis"]["verdict"].replace("_", " "),
+                "validation loss (kept model)": None if kept is None else round(kept, 4),
+                "epochs": len(entry["history"]),
             }
         )
-        curves.append((f"round {index}: {what}", result.history))
+        curves.append((f"round {entry['round']}: {what}", History.from_dicts(entry["history"])))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.plotly_chart(fix_path_figure(curves, log_scale=log_scale), key="fix_chart")
-    first, last = fix.rounds[0].kept_val_loss, fix.final.kept_val_loss
-    outcome = "reached a good fit" if fix.fixed else f"ended at {fix.final.diagnosis.verdict.replace('_', ' ')}"
-    st.caption(
-        f"{len(fix.rounds) - 1} change(s); {outcome}; validation loss {first:.4g} → {last:.4g}"
-        + (" (improved)." if fix.improved else " (not improved).")
-    )
-    st.button("Use the final settings", key="use_fix", on_click=use_settings, args=(fix.final.hyperparameters,))
+    first, last = fix["rounds"][0].get("kept_val_loss"), fix["rounds"][-1].get("kept_val_loss")
+    fixed = fix["final_verdict"] == "good_fit"
+    outcome = "reached a good fit" if fixed else f"ended at {fix['final_verdict'].replace('_', ' ')}"
+    losses = f"validation loss {_loss(first)} → {_loss(last)}"
+    st.caption(f"{len(rows) - 1} change(s); {outcome}; {losses}" + (" (improved)." if fix["improved"] else " (not improved)."))
+    final = Hyperparameters.from_dict(fix["final_hyperparameters"])
+    st.button("Use the final settings", key="use_fix", on_click=use_settings, args=(final,))
+
+
+def _loss(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"

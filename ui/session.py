@@ -1,0 +1,137 @@
+"""What outlives one script run: the workspace in the URL, the run store, the worker pool, the knobs.
+
+- The workspace id lives in the URL (`?ws=...`): a reload or a bookmark brings back its runs and knobs;
+  another browser gets its own workspace and sees none of them.
+- The knob values live in `st.session_state["knobs"]` (not only in widget state, which Streamlit
+  drops when a page without those widgets runs) and in the store's workspace row (for a reload).
+- The store and the executor are process-wide resources; each session's running jobs are remembered in
+  a session-scoped resource whose release (the tab closed) asks those jobs to stop.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from dataclasses import fields
+from typing import Any
+
+import streamlit as st
+
+from core.data import DEFAULT_DATASET
+from core.executor import Executor, make_executor
+from core.hyperparameters import Hyperparameters
+from core.store import RunStore, new_workspace_id, open_store, valid_workspace_id
+
+DEFAULTS = Hyperparameters()
+DATA_KNOBS = {"dataset_name": DEFAULT_DATASET, "samples": 1000, "noise": 0.2}
+
+
+def hp_key(name: str) -> str:
+    return f"hp_{name}"
+
+
+def default_knobs() -> dict[str, Any]:
+    knobs = {hp_key(f.name): getattr(DEFAULTS, f.name) for f in fields(Hyperparameters)}
+    return knobs | DATA_KNOBS
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> RunStore:
+    return open_store()
+
+
+@st.cache_resource(show_spinner="Starting the worker processes…")
+def executor() -> Executor:
+    pool = make_executor(store())
+    _stop_on_exit(pool)
+    return pool
+
+
+def _stop_on_exit(pool: Executor) -> None:
+    """At server exit, end queued and running jobs first, so that the exit does not wait for them."""
+
+    def stop_all() -> None:
+        for run in store().active_runs():
+            store().request_stop(run.id)
+        pool.shutdown()
+
+    register = getattr(threading, "_register_atexit", None)  # runs before concurrent.futures joins its workers
+    if register is not None:
+        register(stop_all)
+    else:  # pragma: no cover - other Pythons
+        atexit.register(stop_all)
+
+
+class SessionJobs:
+    """The runs this browser tab started; when the tab closes, the ones still going are stopped."""
+
+    def __init__(self) -> None:
+        self.run_ids: set[str] = set()
+
+    def add(self, run_id: str) -> None:
+        self.run_ids.add(run_id)
+
+    def release(self) -> None:
+        for run_id in self.run_ids:
+            run = store().get(run_id)
+            if run is not None and run.status in ("queued", "running"):
+                store().request_stop(run_id)
+
+
+@st.cache_resource(scope="session", on_release=lambda jobs: jobs.release())
+def session_jobs() -> SessionJobs:
+    return SessionJobs()
+
+
+def workspace() -> str:
+    """This browser's workspace id, kept in the URL on every page."""
+    ws = st.session_state.get("workspace")
+    if ws is None:
+        asked = st.query_params.get("ws")
+        ws = asked if asked and valid_workspace_id(asked) else new_workspace_id()
+        st.session_state["workspace"] = ws
+    if st.query_params.get("ws") != ws:
+        st.query_params["ws"] = ws
+    return str(ws)
+
+
+def init_knobs() -> None:
+    """Once per session: the knobs saved for this workspace (a reload) or the defaults; then, on every
+    run, put back any widget value Streamlit dropped while another page was shown."""
+    if "knobs" not in st.session_state:
+        saved = store().workspace_state(workspace()) or {}
+        knobs = default_knobs()
+        knobs.update({k: v for k, v in (saved.get("knobs") or {}).items() if k in knobs})
+        try:
+            Hyperparameters(**{f.name: knobs[hp_key(f.name)] for f in fields(Hyperparameters)})
+        except (TypeError, ValueError):  # saved by an older version with other ranges: start fresh
+            knobs = default_knobs()
+        st.session_state["knobs"] = knobs
+        st.session_state["saved_knobs"] = dict(knobs)
+    for key, value in st.session_state.pop("pending_knobs", {}).items():
+        set_knob(key, value)
+    for key, value in st.session_state["knobs"].items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def remember_knobs() -> None:
+    """After the widgets are drawn: keep their values, and save them for this workspace when changed."""
+    knobs = st.session_state["knobs"]
+    for key in knobs:
+        if key in st.session_state:
+            knobs[key] = st.session_state[key]
+    if knobs != st.session_state.get("saved_knobs"):
+        store().save_workspace_state(workspace(), {"knobs": knobs})
+        st.session_state["saved_knobs"] = dict(knobs)
+
+
+def set_pending(key: str, value: Any) -> None:
+    """From inside a fragment: a knob value for the next full run to apply before the widgets are drawn."""
+    st.session_state.setdefault("pending_knobs", {})[key] = value
+
+
+def set_knob(key: str, value: Any) -> None:
+    """For callbacks (Apply, presets): set the widget and the remembered value together."""
+    st.session_state[key] = value
+    st.session_state.setdefault("knobs", default_knobs())[key] = value
