@@ -170,7 +170,7 @@ def main() -> int:
             "",
             "Time to verdict = from a session's click to its verdict on its page.",
             "",
-            "| sessions | verdicts | median s | max s | min s | pages that showed a queue position | exceptions | click spread s |",
+            "| sessions | verdicts | median s | max s | min s | pages showing a queue position | exceptions | click spread s |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results:

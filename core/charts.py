@@ -211,7 +211,9 @@ def surface_figure(surface: dict[str, Any]) -> go.Figure:
         scale = [[i / max(1, len(classes) - 1), CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(len(classes))]
         fig.add_trace(go.Heatmap(**grid, colorscale=scale, opacity=0.35, showscale=False, name="predicted class"))
     else:
-        fig.add_trace(go.Contour(**grid, colorscale="Viridis", opacity=0.6, colorbar={"title": "prediction (std.)"}, name="prediction"))
+        fig.add_trace(
+            go.Contour(**grid, colorscale="Viridis", opacity=0.6, colorbar={"title": "prediction (std.)"}, name="prediction")
+        )
     for split, values in surface["points"].items():
         hollow = split != "train"
         ys = np.asarray(values["y"])

@@ -14,6 +14,7 @@ Either way the web process only submits and reads the store: it never trains.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -111,8 +112,8 @@ class LocalPool:
             if slot.spec is None:
                 spec = self._queue.popleft()
                 slot.spec = spec
-                future = slot.pool.submit(run_job, spec)
-                future.add_done_callback(lambda done, slot=slot, spec=spec: self._finished(slot, spec, done))
+                future: Future[str] = slot.pool.submit(run_job, spec)
+                future.add_done_callback(functools.partial(self._finished, slot, spec))
 
     def _finished(self, slot: _Slot, spec: JobSpec, future: Future[str]) -> None:
         error = future.exception() if not future.cancelled() else None

@@ -190,7 +190,9 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
                 progress.new_round(index)
             progress.epoch(record)
 
-        outcome = fix_run(dataset, hp, int(spec.options.get("rounds", 3)), stop_event=stop, baselines=baselines, on_epoch=on_epoch)
+        outcome = fix_run(
+            dataset, hp, int(spec.options.get("rounds", 3)), stop_event=stop, baselines=baselines, on_epoch=on_epoch
+        )
         _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()})
     elif spec.kind == "lr_find":
         found = find_learning_rate(dataset, hp)

@@ -123,7 +123,7 @@ class LearningCurveResult:
         """The inverse of to_dict; JSON nulls (non-finite numbers) come back as NaN."""
         points = []
         for point in values.get("points", []):
-            fields_ = {k: (math.nan if v is None else v) for k, v in point.items()}
+            fields_: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in point.items()}
             points.append(LearningCurvePoint(**fields_))
         return cls(
             task=str(values["task"]),

@@ -89,6 +89,8 @@ class Trainer:
     After iteration, `status` says why it ended (completed, early_stopped, diverged, stopped),
     `best_epoch` is the epoch with the lowest validation loss and `model` holds the weights that
     are kept: the best epoch's when early stopping is on or the run diverged, the last otherwise.
+    `kept_epoch` records which: the one truth that diagnosis, charts, the store and the CLI read
+    (0 when no epoch was recorded).
     """
 
     dataset: Dataset
@@ -97,6 +99,7 @@ class Trainer:
     history: History = field(default_factory=History)
     status: str = "pending"
     best_epoch: int = 0
+    kept_epoch: int = 0
     model: nn.Module | None = None
 
     def __post_init__(self) -> None:
@@ -156,6 +159,9 @@ class Trainer:
             self.status = "completed"
         if best_state is not None and (hp.early_stopping or self.status == "diverged"):
             model.load_state_dict(best_state)
+            self.kept_epoch = self.best_epoch
+        else:
+            self.kept_epoch = len(self.history)
         model.eval()
 
     @property

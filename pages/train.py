@@ -64,7 +64,7 @@ if right.button("Stop", key="stop", disabled=active is None) and active is not N
 if choice is not None:
     ds = choice.dataset
     info.caption(
-        f"Sidebar data: **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
+        f"Dataset **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
         f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs. Training runs on {pool.description}."
     )
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")

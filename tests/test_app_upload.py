@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.widgets import plain
-from tests.app_support import APP, train_until_verdict
+from tests.app_support import APP, last_run, train_until_verdict
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
+from ui.widgets import plain
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -49,7 +49,7 @@ def test_real_sklearn_csv_trains_in_the_dashboard(name: str, tmp_path: Path) -> 
     assert _dataset_caption(at).startswith(f"Dataset **{plain(name + '.csv')}** ({task}): ")
     assert f"{features} inputs" in _dataset_caption(at)
     assert train_until_verdict(at).startswith("**Verdict:")
-    last = at.session_state["runs"][-1]
+    last = last_run(at)
     assert last.dataset["name"] == f"{name}.csv" and len(last.history) == 2
     assert sum(last.dataset["rows"].values()) == rows
 

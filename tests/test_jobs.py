@@ -48,7 +48,7 @@ def test_training_job_stores_history_records_model_and_verdict(store: RunStore, 
     model.eval()
     with torch.no_grad():
         out = model(torch.as_tensor(tiny_moons.x_val, dtype=torch.float32))
-        loss = torch.nn.functional.cross_entropy(out, torch.as_tensor(tiny_moons.y_val).long())
+        loss = torch.nn.functional.cross_entropy(out, torch.tensor(tiny_moons.y_val.copy()).long())
     assert float(loss) == pytest.approx(run.history[-1]["val_loss"], rel=1e-4)
     surface = run.extra["surface"]
     assert surface["kind"] == "binary" and len(surface["z"]) == len(surface["grid_b"])

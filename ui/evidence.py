@@ -46,7 +46,9 @@ def panels(choice: DataChoice | None, hp: Hyperparameters | None) -> None:
         view = latest[kind]
         busy = view is not None and view.active
         if columns[kind].button(label, key=kind, disabled=not ready or busy, help=help_text) and ready and not busy:
-            spec = submit_run(session.store(), workspace=session.workspace(), kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)  # type: ignore[union-attr,arg-type]
+            spec = submit_run(
+                session.store(), workspace=session.workspace(), kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec
+            )  # type: ignore[union-attr,arg-type]
             session.session_jobs().add(spec.run_id)
             session.executor().submit(spec)
     running = any(v is not None and v.active for v in (_latest(kind) for kind in PANELS))

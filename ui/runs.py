@@ -57,7 +57,8 @@ class RunView:
         if not self.run.baselines:
             return None
         return {
-            name: {k: (math.nan if v is None else float(v)) for k, v in values.items()} for name, values in self.run.baselines.items()
+            name: {k: (math.nan if v is None else float(v)) for k, v in values.items()}
+            for name, values in self.run.baselines.items()
         }
 
     @property
@@ -102,7 +103,9 @@ def knob_words(hp: Hyperparameters) -> str:
     stopping = f"early stopping (patience {hp.patience})" if hp.early_stopping else "no early stopping"
     regular = f"dropout {hp.dropout:g}, weight decay {hp.weight_decay:g}"
     shape = "no hidden layer" if hp.hidden_layers == 0 else f"{hp.hidden_layers}×{hp.width} {hp.activation}"
-    return f"{hp.optimizer} lr {hp.learning_rate:g}, batch {hp.batch_size}, up to {hp.epochs} epochs, {stopping}; {shape}; {regular}"
+    return (
+        f"{hp.optimizer} lr {hp.learning_rate:g}, batch {hp.batch_size}, up to {hp.epochs} epochs, {stopping}; {shape}; {regular}"
+    )
 
 
 def when(run: StoredRun) -> str:

@@ -1,0 +1,447 @@
+"""The run store: every run is a row, in SQLite by default or any SQLAlchemy database by URL.
+
+SQLite (a file under the data directory) serves one server and its worker processes: WAL journal mode
+and a 30 s busy timeout let workers append progress while the web server reads. PostgreSQL
+(`FITLAB_DB=postgresql://user@host/db`) serves several servers or a Dask cluster.
+
+Rows hold plain JSON (non-finite numbers stored as null) and the model's state_dict as bytes. The
+web process, the workers and the CLI all go through this module; nothing else knows the schema.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_FILE = "runs.sqlite"
+ACTIVE = ("queued", "running")
+FINISHED = ("completed", "early_stopped", "diverged", "stopped", "failed")
+WORKSPACE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+metadata = sa.MetaData()
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("workspace", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("created", sa.Float, nullable=False, index=True),
+    sa.Column("started", sa.Float),
+    sa.Column("finished", sa.Float),
+    sa.Column("updated", sa.Float, nullable=False),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("worker", sa.String(300)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("dataset", sa.JSON),
+    sa.Column("fingerprint", sa.String(128)),
+    sa.Column("hyperparameters", sa.JSON),
+    sa.Column("history", sa.JSON),
+    sa.Column("best_epoch", sa.Integer),
+    sa.Column("kept_epoch", sa.Integer),
+    sa.Column("test", sa.JSON),
+    sa.Column("baselines", sa.JSON),
+    sa.Column("diagnosis", sa.JSON),
+    sa.Column("extra", sa.JSON),
+    sa.Column("model_state", sa.LargeBinary),
+    sa.Index("ix_runs_status_created", "status", "created"),
+)
+baselines_table = sa.Table(
+    "baselines",
+    metadata,
+    sa.Column("fingerprint", sa.String(128), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+COLUMNS = [c for c in runs.columns if c.name != "model_state"]
+
+
+class StoreError(ValueError):
+    """The run store cannot be used (unreachable server, bad URL, unwritable file)."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    id: str
+    workspace: str
+    kind: str
+    created: float
+    started: float | None
+    finished: float | None
+    updated: float
+    owner: str
+    worker: str | None
+    status: str
+    error: str | None
+    stop_requested: bool
+    dataset: dict[str, Any]
+    fingerprint: str | None
+    hyperparameters: dict[str, Any]
+    history: list[dict[str, Any]]
+    best_epoch: int | None
+    kept_epoch: int | None
+    test: dict[str, Any] | None
+    baselines: dict[str, Any] | None
+    diagnosis: dict[str, Any] | None
+    extra: dict[str, Any] | None
+
+
+def new_workspace_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def valid_workspace_id(text: object) -> bool:
+    """Workspace ids come from a URL: only the token alphabet, 8 to 64 characters."""
+    return isinstance(text, str) and bool(WORKSPACE_ID.match(text))
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null (PostgreSQL's JSON rejects NaN), tuples lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("FITLAB_DATA_DIR") or ROOT / "data")
+
+
+def normalize_url(text: str) -> str:
+    """A SQLAlchemy URL from what a user may type: a URL, `postgresql://…`, or a plain file path."""
+    text = text.strip()
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    if text.startswith("postgresql://") or text.startswith("postgres://"):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def default_url() -> str:
+    configured = os.environ.get("FITLAB_DB", "").strip()
+    if configured:
+        return normalize_url(configured)
+    return f"sqlite:///{(data_dir() / DB_FILE).resolve()}"
+
+
+def masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unreadable database URL>"
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class RunStore:
+    """One database. Picklable by URL: a worker process opens its own connections."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalize_url(url) if url else default_url()
+        self._engine: Engine | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.url, self._engine = state["url"], None
+
+    def __repr__(self) -> str:
+        return f"RunStore({masked(self.url)!r})"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._connect()
+        return self._engine
+
+    def _connect(self) -> Engine:
+        try:
+            url = make_url(self.url)
+        except Exception as exc:
+            raise StoreError(f"not a database URL: {self.url!r} ({exc})") from None
+        try:
+            if url.get_backend_name() == "sqlite":
+                if url.database and url.database != ":memory:":
+                    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                engine = sa.create_engine(url, connect_args={"timeout": 30})
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=_connect_args(url))
+            metadata.create_all(engine, checkfirst=True)
+        except (SQLAlchemyError, OSError, ImportError) as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"cannot use the run store at {masked(self.url)}: {detail}") from None
+        return engine
+
+    # ------------------------------------------------------------ writing runs
+
+    def create_run(
+        self,
+        *,
+        workspace: str,
+        kind: str,
+        dataset: dict[str, Any],
+        fingerprint: str,
+        hyperparameters: dict[str, Any],
+        owner: str,
+        status: str = "queued",
+    ) -> str:
+        run_id, now = uuid.uuid4().hex, time.time()
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    workspace=workspace,
+                    kind=kind,
+                    created=now,
+                    updated=now,
+                    owner=owner,
+                    status=status,
+                    stop_requested=False,
+                    dataset=_clean(dataset),
+                    fingerprint=fingerprint,
+                    hyperparameters=_clean(hyperparameters),
+                    history=[],
+                )
+            )
+        return run_id
+
+    def claim(self, run_id: str, worker: str) -> bool:
+        """queued -> running, for exactly one worker. A run stopped while queued ends as 'stopped'."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status == "queued", runs.c.stop_requested.is_(False))
+                .values(status="running", started=now, updated=now, worker=worker)
+            ).rowcount
+            if claimed:
+                return True
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status == "queued", runs.c.stop_requested.is_(True))
+                .values(status="stopped", finished=now, updated=now)
+            )
+        return False
+
+    def update_progress(self, run_id: str, history: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {"history": _clean(history), "updated": time.time()}
+        if extra is not None:
+            values["extra"] = _clean(extra)
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(**values))
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        history: list[dict[str, Any]],
+        best_epoch: int | None = None,
+        kept_epoch: int | None = None,
+        test: dict[str, Any] | None = None,
+        baselines: dict[str, Any] | None = None,
+        diagnosis: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        model_state: bytes | None = None,
+        error: str | None = None,
+    ) -> None:
+        if status not in FINISHED:
+            raise ValueError(f"a finished run's status is one of {', '.join(FINISHED)}, not {status!r}")
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status != "failed")  # a run failed by its supervisor stays failed
+                .values(
+                    status=status,
+                    finished=now,
+                    updated=now,
+                    history=_clean(history),
+                    best_epoch=best_epoch,
+                    kept_epoch=kept_epoch,
+                    test=_clean(test),
+                    baselines=_clean(baselines),
+                    diagnosis=_clean(diagnosis),
+                    extra=_clean(extra),
+                    model_state=model_state,
+                    error=error,
+                )
+            )
+
+    def fail(self, run_id: str, message: str, *, only_if_active: bool = True) -> bool:
+        now = time.time()
+        query = runs.update().where(runs.c.id == run_id)
+        if only_if_active:
+            query = query.where(runs.c.status.in_(ACTIVE))
+        with self.engine.begin() as conn:
+            return bool(conn.execute(query.values(status="failed", error=message, finished=now, updated=now)).rowcount)
+
+    def request_stop(self, run_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(stop_requested=True, updated=time.time()))
+
+    def stop_requested(self, run_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return bool(conn.execute(sa.select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar())
+
+    def delete_run(self, run_id: str, workspace: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.workspace == workspace)).rowcount)
+
+    # ------------------------------------------------------------ reading runs
+
+    @staticmethod
+    def _row(row: Any) -> StoredRun:
+        values = dict(row._mapping)
+        values["dataset"] = values.get("dataset") or {}
+        values["hyperparameters"] = values.get("hyperparameters") or {}
+        values["history"] = values.get("history") or []
+        values["stop_requested"] = bool(values.get("stop_requested"))
+        return StoredRun(**values)
+
+    def get(self, run_id: str) -> StoredRun | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(*COLUMNS).where(runs.c.id == run_id)).first()
+        return self._row(row) if row is not None else None
+
+    def model_state(self, run_id: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(runs.c.model_state).where(runs.c.id == run_id)).scalar()
+        return bytes(value) if value is not None else None
+
+    def list_runs(self, workspace: str, *, kinds: tuple[str, ...] | None = None, limit: int = 100) -> list[StoredRun]:
+        """This workspace's runs, newest first; never another workspace's."""
+        query = sa.select(*COLUMNS).where(runs.c.workspace == workspace)
+        if kinds:
+            query = query.where(runs.c.kind.in_(kinds))
+        query = query.order_by(runs.c.created.desc(), runs.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [self._row(row) for row in conn.execute(query)]
+
+    def active_run(self, workspace: str, kinds: tuple[str, ...] = ("train", "fix")) -> StoredRun | None:
+        query = (
+            sa.select(*COLUMNS)
+            .where(runs.c.workspace == workspace, runs.c.kind.in_(kinds), runs.c.status.in_(ACTIVE))
+            .order_by(runs.c.created.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._row(row) if row is not None else None
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1-based place among every queued run in this store (all workspaces), oldest first."""
+        with self.engine.connect() as conn:
+            mine = conn.execute(sa.select(runs.c.created, runs.c.status).where(runs.c.id == run_id)).first()
+            if mine is None or mine.status != "queued":
+                return None
+            ahead = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(runs)
+                .where(
+                    runs.c.status == "queued",
+                    sa.or_(runs.c.created < mine.created, sa.and_(runs.c.created == mine.created, runs.c.id < run_id)),
+                )
+            ).scalar()
+        return int(ahead or 0) + 1
+
+    def active_runs(self) -> list[StoredRun]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*COLUMNS).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.created))
+            return [self._row(row) for row in rows]
+
+    def fail_orphans(self, message: str, is_alive: Callable[[int], bool]) -> int:
+        """Fail the queued/running runs submitted by a process of this host that no longer exists."""
+        host = socket.gethostname()
+        count = 0
+        for run in self.active_runs():
+            owner_host, _, pid = run.owner.rpartition(":")
+            if owner_host == host and pid.isdigit() and not is_alive(int(pid)) and self.fail(run.id, message):
+                count += 1
+        return count
+
+    # ------------------------------------------------------------ baselines and workspaces
+
+    def get_baselines(self, fingerprint: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(baselines_table.c.value).where(baselines_table.c.fingerprint == fingerprint)).scalar()
+        return value if value is not None else None
+
+    def put_baselines(self, fingerprint: str, value: dict[str, Any]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                updated = conn.execute(
+                    baselines_table.update().where(baselines_table.c.fingerprint == fingerprint).values(value=_clean(value))
+                ).rowcount
+                if not updated:
+                    conn.execute(
+                        baselines_table.insert().values(fingerprint=fingerprint, value=_clean(value), created=time.time())
+                    )
+        except IntegrityError:  # another worker stored the same data's baselines a moment earlier
+            pass
+
+    def workspace_state(self, workspace: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(workspaces.c.state).where(workspaces.c.id == workspace)).scalar()
+        return value if value is not None else None
+
+    def save_workspace_state(self, workspace: str, state: dict[str, Any]) -> None:
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                updated = conn.execute(
+                    workspaces.update().where(workspaces.c.id == workspace).values(state=_clean(state), updated=now)
+                ).rowcount
+                if not updated:
+                    conn.execute(workspaces.insert().values(id=workspace, state=_clean(state), updated=now))
+        except IntegrityError:  # two tabs of one workspace saved at once: the other write stands
+            pass
+
+
+def _connect_args(url: Any) -> dict[str, Any]:
+    return {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+
+
+_OPEN: dict[tuple[int, str], RunStore] = {}
+
+
+def open_store(url: str | None = None) -> RunStore:
+    """One RunStore per URL per process (engines are never shared across processes)."""
+    resolved = normalize_url(url) if url else default_url()
+    key = (os.getpid(), resolved)
+    if key not in _OPEN:
+        _OPEN[key] = RunStore(resolved)
+    return _OPEN[key]
