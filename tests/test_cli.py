@@ -15,6 +15,7 @@ from core.hyperparameters import SCENARIOS, Hyperparameters
 
 REQUIRED_KEYS = {"hyperparameters", "dataset", "history", "best_epoch", "stopped_early", "test", "diagnosis"}
 OPTIONAL_KEYS = {"status", "baselines", "log_format", "log_metric", "log_notes"}  # log_*: diagnose only
+OPTIONAL_KEYS |= {"kept_epoch", "kept_val_loss"}  # train and fix: the Trainer's record of the weights kept
 HISTORY_KEYS = {"epoch", "train_loss", "val_loss", "train_metric", "val_metric", "seconds"}
 RECOMMENDATION_KEYS = {"knob", "action", "value", "reason"}
 
@@ -31,6 +32,12 @@ def _strict_json(text: str):
 def _check_payload(payload: dict) -> None:
     assert REQUIRED_KEYS <= set(payload) <= REQUIRED_KEYS | OPTIONAL_KEYS
     assert payload["history"], "no epochs"
+    if "kept_epoch" in payload:  # the Trainer's record: the best epoch when early stopping restored it, else the last
+        hp = payload["hyperparameters"]
+        restored = hp["early_stopping"] or payload.get("status") == "diverged"
+        expected = payload["best_epoch"] if restored else len(payload["history"])
+        assert payload["kept_epoch"] == expected
+        assert payload["kept_val_loss"] == payload["history"][expected - 1]["val_loss"]
     for record in payload["history"]:
         assert set(record) == HISTORY_KEYS
     diagnosis = payload["diagnosis"]
