@@ -7,6 +7,8 @@ a second while the run is queued or running.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.charts import loss_figure, metric_figure, surface_figure
@@ -94,36 +96,31 @@ def run_heading(view: runs.RunView) -> None:
     st.caption(widgets.plain(runs.knob_words(view.hp)))
 
 
-def curves(view: runs.RunView, best: int | None) -> None:
+def curves(view: runs.RunView, best: int | None, *, keyed: bool) -> None:
+    """Loss and metric charts. While a run streams they are redrawn many times in one script run, so
+    only the finished run's charts carry keys (a key may appear once per run)."""
     if not view.history:
         return
     chart_left, chart_right = st.columns(2)
-    chart_left.plotly_chart(
-        loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best), key="loss_chart"
-    )
-    chart_right.plotly_chart(metric_figure(view.history, view.task), key="metric_chart")
+    loss = loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best)
+    chart_left.plotly_chart(loss, key="loss_chart" if keyed else None)
+    chart_right.plotly_chart(metric_figure(view.history, view.task), key="metric_chart" if keyed else None)
 
 
-@st.fragment(run_every=0.5 if active is not None else None)
-def live_view() -> None:
-    run = store.get(shown_id) if shown_id else None
-    if run is None:
+def live_view(view: runs.RunView | None, *, keyed: bool) -> None:
+    if view is None:
         st.info("Press **Train** to start. Curves appear here while the network trains.")
         return
-    view = runs.RunView.of(run)
     run_heading(view)
     if view.status == "queued":
         position = store.queue_position(view.id)
         st.info(f"Queued, position {position}: waiting for a free worker ({pool.description}).", icon=":material/hourglass_top:")
-        st.progress(0.0, text="queued")
     elif view.status == "running":
         step = f"Fix it for me, round {view.extra.get('round', 0)}: " if view.run.kind == "fix" else ""
         epochs = len(view.history)
         st.progress(min(1.0, epochs / view.hp.epochs), text=f"{step}epoch {epochs} of up to {view.hp.epochs}")
-        curves(view, None)
+        curves(view, None, keyed=keyed)
     else:
-        if active is not None:  # it ended while this fragment watched: redraw the page with its verdict
-            st.rerun()
         if view.status == "failed":
             st.error(f"This run failed: {view.run.error}")
         test = view.run.test or {}
@@ -135,14 +132,21 @@ def live_view() -> None:
             f"Last run: {words} after {len(view.history)} epoch(s); best epoch {view.run.best_epoch}, "
             f"kept epoch {view.run.kept_epoch}{scores}."
         )
-        curves(view, view.run.best_epoch)
+        curves(view, view.run.best_epoch, keyed=keyed)
 
 
-live_view()
+def _view(run_id: str | None) -> runs.RunView | None:
+    run = store.get(run_id) if run_id else None
+    return runs.RunView.of(run) if run is not None else None
 
-shown = store.get(shown_id) if shown_id and active is None else None
-if shown is not None and shown.status not in runs.ACTIVE:
-    view = runs.RunView.of(shown)
+
+live_slot = st.empty()
+shown_view = _view(shown_id)
+with live_slot.container():
+    live_view(shown_view, keyed=True)
+
+if shown_view is not None and not shown_view.active:
+    view = shown_view
     if view.diagnosis is not None and view.history:
         st.subheader("Diagnosis")
         if view.run.kind == "fix" and "fix" in view.extra:
@@ -155,4 +159,28 @@ if shown is not None and shown.status not in runs.ACTIVE:
     elif view.status == "stopped":
         st.info("Stopped before the first epoch: nothing to diagnose. Press **Train** to start again.")
 
-evidence.panels(choice, hp)
+watching = evidence.panels(choice, hp)
+
+# Live updates: while something of this workspace is queued or running, this script run stays here and
+# redraws the live view from the store twice a second (server-side: no browser timer to lose under
+# load). Touching a widget interrupts it, and the new run comes back here; when the run ends the page
+# reruns once to show its verdict.
+if (shown_view is not None and shown_view.active) or watching:
+    signature = None
+    while True:
+        time.sleep(0.5)
+        current = _view(shown_id)
+        if current is None:
+            break
+        position = store.queue_position(current.id) if current.status == "queued" else None
+        now = (current.status, len(current.history), position, current.extra.get("round"))
+        if shown_view is not None and shown_view.active and not current.active:
+            st.rerun()
+        if watching and evidence.finished(watching):
+            st.rerun()
+        if now != signature and current.active:
+            signature = now
+            with live_slot.container():
+                live_view(current, keyed=False)
+        if not current.active and not watching:
+            break

@@ -7,8 +7,6 @@ it came from.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from core.charts import learning_curve_figure, lr_finder_figure
@@ -17,7 +15,7 @@ from core.jobs import LABELS, submit_run
 from core.learning_curve import LearningCurveResult, interpret
 from core.lr_finder import LrFinderResult
 from ui import runs, session
-from ui.widgets import DataChoice, plain
+from ui.widgets import DataChoice, apply_value, plain
 
 PANELS = {
     "lr_find": (
@@ -37,58 +35,66 @@ def _latest(kind: str) -> runs.RunView | None:
     return runs.RunView.of(found[0]) if found else None
 
 
-def panels(choice: DataChoice | None, hp: Hyperparameters | None) -> None:
+def panels(choice: DataChoice | None, hp: Hyperparameters | None) -> dict[str, str]:
+    """The two buttons and their latest results. Returns {kind: run id} of the jobs still queued or
+    running, for the page's live loop to watch (`finished`)."""
     st.subheader("More evidence")
     ready = choice is not None and hp is not None
     columns = dict(zip(PANELS, st.columns(2), strict=True))
-    latest = {kind: _latest(kind) for kind in PANELS}
+    watching: dict[str, str] = {}
     for kind, (label, help_text) in PANELS.items():
-        view = latest[kind]
+        column = columns[kind]
+        view = _latest(kind)
         busy = view is not None and view.active
-        if columns[kind].button(label, key=kind, disabled=not ready or busy, help=help_text) and ready and not busy:
-            spec = submit_run(
-                session.store(), workspace=session.workspace(), kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec
-            )  # type: ignore[union-attr,arg-type]
+        if column.button(label, key=kind, disabled=not ready or busy, help=help_text) and ready and not busy:
+            assert choice is not None and hp is not None
+            store, ws = session.store(), session.workspace()
+            spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
             session.session_jobs().add(spec.run_id)
             session.executor().submit(spec)
-    running = any(v is not None and v.active for v in (_latest(kind) for kind in PANELS))
-    _results(columns, running)
-
-
-def _results(columns: dict[str, Any], running: bool) -> None:
-    @st.fragment(run_every=0.5 if running else None)
-    def show() -> None:
-        still_running = False
-        for kind, column in columns.items():
             view = _latest(kind)
-            if view is None:
-                continue
-            column.caption(f"On {plain(runs.data_words(view.run.dataset))}; {plain(runs.knob_words(view.hp))}.")
-            if view.status == "queued":
-                still_running = True
-                column.info(f"{LABELS[kind]}: queued, position {session.store().queue_position(view.id)}.")
-            elif view.status == "running":
-                still_running = True
-                column.info(f"{LABELS[kind]} is running…")
-            elif view.status == "failed":
-                column.error(view.run.error or f"{LABELS[kind]} failed")
-            elif kind == "lr_find" and "lr_find" in view.extra:
-                result = LrFinderResult.from_dict(view.extra["lr_find"])
-                column.plotly_chart(lr_finder_figure(result), key="lr_chart")
-                column.caption(result.reason)
-                if result.suggestion_index >= 0 and column.button(f"Use {result.snapped_suggestion:g}", key="use_lr"):
-                    # A fragment's callback cannot reach the sidebar: hand the value over and rerun the whole page.
-                    session.set_pending(session.hp_key("learning_rate"), result.snapped_suggestion)
-                    st.rerun(scope="app")
-            elif kind == "learning_curve" and "learning_curve" in view.extra:
-                curve = LearningCurveResult.from_dict(view.extra["learning_curve"])
-                if curve.points:
-                    column.plotly_chart(learning_curve_figure(curve), key="curve_chart")
-                column.info(interpret(curve))
-        if running and not still_running:
-            st.rerun()
+        if view is None:
+            continue
+        if view.active:
+            watching[kind] = view.id
+        with column:
+            _show(kind, view)
+    return watching
 
-    show()
+
+def finished(watching: dict[str, str]) -> bool:
+    """Has any of these jobs ended since the page drew them?"""
+    for run_id in watching.values():
+        run = session.store().get(run_id)
+        if run is None or run.status not in runs.ACTIVE:
+            return True
+    return False
+
+
+def _show(kind: str, view: runs.RunView) -> None:
+    st.caption(f"On {plain(runs.data_words(view.run.dataset))}; {plain(runs.knob_words(view.hp))}.")
+    if view.status == "queued":
+        st.info(f"{LABELS[kind]}: queued, position {session.store().queue_position(view.id)}.")
+    elif view.status == "running":
+        st.info(f"{LABELS[kind]} is running…")
+    elif view.status == "failed":
+        st.error(view.run.error or f"{LABELS[kind]} failed")
+    elif kind == "lr_find" and "lr_find" in view.extra:
+        result = LrFinderResult.from_dict(view.extra["lr_find"])
+        st.plotly_chart(lr_finder_figure(result), key="lr_chart")
+        st.caption(result.reason)
+        if result.suggestion_index >= 0:
+            st.button(
+                f"Use {result.snapped_suggestion:g}",
+                key="use_lr",
+                on_click=apply_value,
+                args=("learning_rate", result.snapped_suggestion),
+            )
+    elif kind == "learning_curve" and "learning_curve" in view.extra:
+        curve = LearningCurveResult.from_dict(view.extra["learning_curve"])
+        if curve.points:
+            st.plotly_chart(learning_curve_figure(curve), key="curve_chart")
+        st.info(interpret(curve))
 
 
 def data_sentence() -> str | None:

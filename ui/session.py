@@ -108,8 +108,6 @@ def init_knobs() -> None:
             knobs = default_knobs()
         st.session_state["knobs"] = knobs
         st.session_state["saved_knobs"] = dict(knobs)
-    for key, value in st.session_state.pop("pending_knobs", {}).items():
-        set_knob(key, value)
     for key, value in st.session_state["knobs"].items():
         if key not in st.session_state:
             st.session_state[key] = value
@@ -124,11 +122,6 @@ def remember_knobs() -> None:
     if knobs != st.session_state.get("saved_knobs"):
         store().save_workspace_state(workspace(), {"knobs": knobs})
         st.session_state["saved_knobs"] = dict(knobs)
-
-
-def set_pending(key: str, value: Any) -> None:
-    """From inside a fragment: a knob value for the next full run to apply before the widgets are drawn."""
-    st.session_state.setdefault("pending_knobs", {})[key] = value
 
 
 def set_knob(key: str, value: Any) -> None:

@@ -28,6 +28,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Many sessions in one browser: pages that are not in front must keep their timers (Streamlit's
+    # fragment polling) running, as each student's own browser would.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 
 if not CHROMIUM.exists():
@@ -58,7 +63,7 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port)],
             cwd=ROOT,
             env=environment,
-            stdout=subprocess.DEVNULL,
+            stdout=(data_dir / "server.log").open("ab"),
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60

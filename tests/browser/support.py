@@ -14,10 +14,14 @@ def points(page: Page, chart: str = "loss_chart", trace: str = "train loss") -> 
     return int(
         page.evaluate(
             """([chart, trace]) => {
-                const plot = document.querySelector(`.st-key-${chart} .js-plotly-plot`);
-                if (!plot || !plot.data) return 0;
-                const found = plot.data.find(t => t.name === trace);
-                return found ? found.x.length : 0;
+                // A keyed chart (a finished run) or, while a run streams, the chart that holds the trace.
+                let plots = [...document.querySelectorAll(`.st-key-${chart} .js-plotly-plot`)];
+                if (!plots.length) plots = [...document.querySelectorAll(".js-plotly-plot")];
+                for (const plot of plots) {
+                    const found = (plot.data || []).find(t => t.name === trace);
+                    if (found) return found.x.length;
+                }
+                return 0;
             }""",
             [chart, trace],
         )
