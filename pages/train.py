@@ -52,12 +52,11 @@ st.title("FitLab: why does my network fit badly?")
 active = store.active_run(ws)
 left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
 ready = active is None and choice is not None and hp is not None
-busy_help = "A run is queued or running in this workspace: Stop it or wait for its verdict." if active else None
 # Started from the script body, not a callback: the run uses the knobs exactly as this rerun read them.
-if left.button("Train", key="train", type="primary", disabled=not ready, help=busy_help) and ready:
+if left.button("Train", key="train", type="primary", disabled=not ready) and ready:
     start(choice, hp, "train")  # type: ignore[arg-type]
     active = store.active_run(ws)
-fix_help = busy_help or "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
+fix_help = "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
 if middle.button("Fix it for me", key="fix", disabled=not ready, help=fix_help) and ready:
     start(choice, hp, "fix")  # type: ignore[arg-type]
     active = store.active_run(ws)
