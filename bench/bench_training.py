@@ -1,4 +1,4 @@
-"""Training speed: FitLab's Trainer against the plain PyTorch loop a user would write, in one process run.
+"""Training speed: FitLab's Trainer against the plain PyTorch loop a user would write and scikit-learn's MLPClassifier.
 
 Competitors, on identical data (make_classification, 20 features, 2 classes, through core.data.prepare),
 the same model (2 x 128 ReLU, no dropout) and Adam at lr 1e-3, for batch sizes 32 and 256:
@@ -7,7 +7,12 @@ the same model (2 x 128 ReLU, no dropout) and Adam at lr 1e-3, for batch sizes 3
   (b) the plain loop: DataLoader(TensorDataset, shuffle=True), zero_grad / backward / step, loss.item()
       per batch, then a validation pass with a batch-256 DataLoader under torch.no_grad(), at torch's
       default thread count;
-  (c) the same plain loop with torch.set_num_threads(1): (b)/(c) is the thread effect, (c)/(a) the loop effect.
+  (c) the same plain loop with torch.set_num_threads(1): (b)/(c) is the thread effect, (c)/(a) the loop effect;
+  (d)/(e) scikit-learn's MLPClassifier, same layers (128, 128), adam at lr 1e-3, alpha 0, the same batch size,
+      shuffle=True, early_stopping=False; one epoch is one partial_fit call (the first with classes=), then
+      predict_proba and log loss on the validation set; (d) under threadpoolctl.threadpool_limits(1), (e) at the
+      BLAS library's default thread count. The faster of the two is the reference: the issue target is
+      Trainer s/epoch / MLPClassifier s/epoch <= 1.0 at both batch sizes in one run.
 
 Each competitor runs 4 epochs; the first is a warm-up, the reported figure is the median of the other 3.
 Every epoch is timed from the outside, validation included (the Trainer also evaluates the training set).
@@ -43,6 +48,9 @@ if str(ROOT) not in sys.path:  # `python bench/bench_training.py` puts bench/, n
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
@@ -66,7 +74,7 @@ DEFAULT_REPORT = ROOT / "bench" / "REPORT-training.md"
 
 @dataclass
 class Result:
-    key: str  # "a", "b", "c"
+    key: str  # "a" ... "e"
     label: str
     batch_size: int
     threads: int
@@ -185,6 +193,53 @@ def run_plain(ds: Dataset, batch_size: int, threads: int, key: str, label: str) 
     return Result(key, label, batch_size, threads, seconds, val_loss, val_accuracy)
 
 
+def blas_threads() -> int:
+    """The BLAS pool's thread count as scikit-learn's numpy sees it now (the largest if several)."""
+    counts = [int(info["num_threads"]) for info in threadpool_info() if info.get("user_api") == "blas"]
+    return max(counts, default=1)
+
+
+def _mlp_epochs(ds: Dataset, batch_size: int) -> tuple[list[float], float, float]:
+    model = MLPClassifier(
+        hidden_layer_sizes=(WIDTH,) * HIDDEN_LAYERS,
+        activation="relu",
+        solver="adam",
+        learning_rate_init=LEARNING_RATE,
+        alpha=0.0,
+        batch_size=batch_size,
+        shuffle=True,
+        early_stopping=False,
+        random_state=SEED,
+    )
+    x_train, y_train, x_val, y_val = ds.x_train, ds.y_train, ds.x_val, ds.y_val
+    classes = np.unique(y_train)
+    seconds = []
+    val_loss = val_accuracy = float("nan")
+    for epoch in range(EPOCHS):
+        started = time.perf_counter()
+        if epoch == 0:
+            model.partial_fit(x_train, y_train, classes=classes)
+        else:
+            model.partial_fit(x_train, y_train)
+        probabilities = model.predict_proba(x_val)
+        val_loss = log_loss(y_val, probabilities, labels=model.classes_)
+        val_accuracy = float(np.mean(model.classes_[probabilities.argmax(axis=1)] == y_val))
+        seconds.append(time.perf_counter() - started)
+    return seconds, float(val_loss), val_accuracy
+
+
+def run_mlp(ds: Dataset, batch_size: int, limit: int | None, key: str, label: str) -> Result:
+    """(d)/(e): scikit-learn's MLPClassifier, epoch by epoch through partial_fit, at a BLAS thread limit."""
+    if limit is None:
+        threads = blas_threads()
+        seconds, val_loss, val_accuracy = _mlp_epochs(ds, batch_size)
+    else:
+        with threadpool_limits(limits=limit):
+            threads = blas_threads()
+            seconds, val_loss, val_accuracy = _mlp_epochs(ds, batch_size)
+    return Result(key, label, batch_size, threads, seconds, val_loss, val_accuracy)
+
+
 def run_all(ds: Dataset) -> list[Result]:
     results = []
     for batch_size in BATCH_SIZES:
@@ -193,7 +248,14 @@ def run_all(ds: Dataset) -> list[Result]:
         results.append(run_plain(ds, batch_size, DEFAULT_THREADS, "b", "plain `DataLoader` loop, default threads"))
         results.append(run_plain(ds, batch_size, 1, "c", "plain `DataLoader` loop, 1 thread"))
         torch.set_num_threads(DEFAULT_THREADS)
+        results.append(run_mlp(ds, batch_size, 1, "d", "scikit-learn `MLPClassifier`, 1 BLAS thread"))
+        results.append(run_mlp(ds, batch_size, None, "e", "scikit-learn `MLPClassifier`, default BLAS threads"))
     return results
+
+
+def mlp_reference(results: list[Result], batch_size: int) -> Result:
+    """The faster MLPClassifier run at this batch size: (d) or (e)."""
+    return min((r for r in results if r.batch_size == batch_size and r.key in ("d", "e")), key=lambda r: r.median)
 
 
 # ---------------------------------------------------------------- report
@@ -217,7 +279,7 @@ def command_line() -> str:
 
 def table(results: list[Result]) -> str:
     rows = [
-        "| batch | competitor | torch threads | s/epoch (median) | measured epochs (s) | vs (a) | val acc |",
+        "| batch | competitor | threads (torch / BLAS) | s/epoch (median) | measured epochs (s) | vs (a) | val acc |",
         "|---:|---|---:|---:|---|---:|---:|",
     ]
     for batch_size in BATCH_SIZES:
@@ -230,6 +292,22 @@ def table(results: list[Result]) -> str:
                 f"{r.median / base:.2f}x | {r.val_accuracy:.3f} |"
             )
     return "\n".join(rows)
+
+
+def target(results: list[Result]) -> str:
+    lines = [
+        "| batch | (a) Trainer s/epoch | MLPClassifier reference | reference s/epoch | (a) / MLPClassifier | target <= 1.0x |",
+        "|---:|---:|---|---:|---:|---|",
+    ]
+    for batch_size in BATCH_SIZES:
+        trainer = next(r for r in results if r.batch_size == batch_size and r.key == "a")
+        ref = mlp_reference(results, batch_size)
+        ratio = trainer.median / ref.median
+        lines.append(
+            f"| {batch_size} | {trainer.median:.3f} | ({ref.key}), {ref.threads} thread(s) | {ref.median:.3f} | "
+            f"{ratio:.2f}x | {'met' if ratio <= 1.0 else 'NOT met'} |"
+        )
+    return "\n".join(lines)
 
 
 def effects(results: list[Result]) -> str:
@@ -246,7 +324,7 @@ def effects(results: list[Result]) -> str:
 
 def report(results: list[Result], train_rows: int, ds: Dataset, load_before: str, load_after: str, elapsed: float) -> str:
     env_threads = os.environ.get("FITLAB_TORCH_THREADS")
-    return f"""# Training speed: FitLab `Trainer` vs the plain PyTorch loop
+    return f"""# Training speed: FitLab `Trainer` vs the plain PyTorch loop and scikit-learn's `MLPClassifier`
 
 - date: {dt.datetime.now().astimezone().isoformat(timespec="seconds")}
 - command: `{command_line()}`
@@ -255,13 +333,20 @@ def report(results: list[Result], train_rows: int, ds: Dataset, load_before: str
 - load average (1/5/15 min) before: {load_before}; after: {load_after}; benchmark wall time {elapsed:.1f} s
 - data: `make_classification`, {FEATURES} features, 2 classes, through `core.data.prepare`: \
 {len(ds.y_train):,} training rows, {len(ds.y_val):,} validation rows (requested {train_rows:,})
-- model: {HIDDEN_LAYERS} x {WIDTH} ReLU, no dropout; Adam lr {LEARNING_RATE:g}; cross-entropy
+- model: {HIDDEN_LAYERS} x {WIDTH} ReLU, no dropout; Adam lr {LEARNING_RATE:g}; cross-entropy \
+(MLPClassifier: the same layers, adam, alpha 0, log loss)
 - timing: {EPOCHS} epochs per competitor, median of the last {EPOCHS - WARMUP} (first is a warm-up); an epoch is \
 training plus validation, as each competitor does it ((a) also evaluates the training set)
 
 {table(results)}
 
 "vs (a)" is the competitor's median over the Trainer's: above 1x the Trainer is faster.
+
+## Target: FitLab `Trainer` over scikit-learn's `MLPClassifier` (the faster of (d) and (e))
+
+{target(results)}
+
+## Effects within PyTorch
 
 {effects(results)}
 """

@@ -127,10 +127,10 @@ def live_view(view: runs.RunView | None, *, keyed: bool) -> None:
         scores = ""
         if test.get("loss") is not None:
             scores = f"; test loss {test['loss']:.4g}, test metric {test['metric']:.3f}"
-        st.caption(
-            f"Last run: {words} after {len(view.history)} epoch(s); best epoch {view.run.best_epoch}, "
-            f"kept epoch {view.run.kept_epoch}{scores}."
-        )
+        epochs = ""
+        if view.run.kept_epoch:
+            epochs = f"; best epoch {view.run.best_epoch}, kept epoch {view.run.kept_epoch}"
+        st.caption(f"Last run: {words} after {len(view.history)} epoch(s){epochs}{scores}.")
         curves(view, view.run.best_epoch, keyed=keyed)
 
 
