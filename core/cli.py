@@ -1,15 +1,20 @@
 """`python -m core train|diagnose|lr-find|learning-curve`: the command-line contract other tools rely on.
 
 Bad input prints one line `error: ...` on stderr and exits with code 2, never a traceback.
+`train` and `fix` with `--db URL` also save the finished run to that run store (core/store.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUILTIN, DataError, load_builtin, load_csv
 from core.diagnosis import Recommendation
@@ -19,9 +24,12 @@ from core.hyperparameters import ACTIVATIONS, OPTIMIZERS, SCENARIOS, Hyperparame
 from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
 from core.logs import diagnose_log, read_training_log
 from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
+from core.store import RunStore, StoreError, masked
 from core.training import EpochRecord
 
 EXIT_BAD_INPUT = 2
+CLI_WORKSPACE = "cli"
+STORE_WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the store's alphabet; the web page opens only 8..64-character ids
 
 
 class UsageError(Exception):
@@ -65,11 +73,27 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON to PATH, or '-' for stdout")
 
 
+def _add_store_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("run store")
+    group.add_argument(
+        "--db",
+        metavar="URL",
+        help="also save the finished run to this run store: sqlite:///PATH, a file path, or postgresql://USER@HOST:PORT/DB",
+    )
+    group.add_argument(
+        "--workspace",
+        metavar="ID",
+        default=CLI_WORKSPACE,
+        help=f"the store workspace to save under (default {CLI_WORKSPACE}; the dashboard shows a workspace's runs at ?ws=ID)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="FitLab: train a network, see why it fits badly.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a network and diagnose the run")
     _add_train_options(train)
+    _add_store_options(train)
     diag = commands.add_parser(
         "diagnose", help="diagnose a per-epoch log: Keras CSVLogger, Lightning metrics.csv, or epoch,train_loss,val_loss"
     )
@@ -77,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--json", metavar="PATH|-")
     fix = commands.add_parser("fix", help="Fix it for me: train, diagnose, apply the top advice, repeat")
     _add_train_options(fix)
+    _add_store_options(fix)
     fix.add_argument(
         "--rounds",
         type=int,
@@ -144,6 +169,65 @@ def _setup(args: argparse.Namespace) -> tuple[Hyperparameters, Any]:
     return hp, dataset
 
 
+def _data_spec(args: argparse.Namespace, dataset: Any, seed: int) -> dict[str, Any]:
+    """How the data was made, as the dashboard records it with a run (it names the data of the run shown)."""
+    if args.csv:
+        exclude = [c.strip() for c in (args.exclude or "").split(",") if c.strip()]
+        return {"file": Path(args.csv).name, "target": args.target, "task": dataset.task, "exclude": exclude, "seed": seed}
+    preset = SCENARIOS[args.scenario]["dataset"] if args.scenario and not args.dataset else {}
+    return {
+        "name": dataset.name,
+        "samples": args.samples if args.samples is not None else preset.get("samples", 1000),
+        "noise": args.noise if args.noise is not None else preset.get("noise", 0.2),
+        "seed": seed,
+    }
+
+
+class _Saver:
+    """`--db URL`: the run is recorded in the store when training starts and finished there at the end.
+
+    The store is opened before training, so a bad URL costs no training time.
+    """
+
+    def __init__(self, args: argparse.Namespace, kind: str, dataset: Any, hp: Hyperparameters) -> None:
+        if not STORE_WORKSPACE.fullmatch(args.workspace):
+            raise UsageError(f"--workspace must be 1 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        from core.jobs import identity, submit_run  # the worker's code path: the dashboard reads these runs alike
+
+        self.store = RunStore(args.db)
+        try:
+            self.run_id = submit_run(
+                self.store, workspace=args.workspace, kind=kind, dataset=dataset, hp=hp, spec=_data_spec(args, dataset, hp.seed)
+            ).run_id
+            self.store.claim(self.run_id, worker=identity())
+        except SQLAlchemyError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> StoreError:
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        return StoreError(f"cannot save the run to {masked(self.store.url)}: {detail}")
+
+    def finish(self, result: RunResult, dataset: Any, extra: dict[str, Any]) -> None:
+        from core.jobs import _finish_training
+
+        try:
+            _finish_training(self.store, self.run_id, result, dataset, extra)
+        except SQLAlchemyError as exc:
+            raise self._error(exc) from None
+        finally:
+            self.store.close()
+        print(f"saved run {self.run_id} to {masked(self.store.url)}", file=sys.stderr)
+
+    def abandon(self, message: str) -> None:
+        """Training did not finish (an interrupt, a bug): the stored run says so instead of 'running'."""
+        try:
+            self.store.fail(self.run_id, message)
+        except SQLAlchemyError:
+            pass
+        finally:
+            self.store.close()
+
+
 def _write_json(target: str, payload: dict[str, Any]) -> None:
     text = json.dumps(clean_json(payload), indent=2, allow_nan=False)
     if target == "-":
@@ -179,7 +263,15 @@ def _print_diagnosis(payload: dict[str, Any]) -> None:
 def _train(args: argparse.Namespace) -> None:
     hp, dataset = _setup(args)
     quiet = args.json == "-"
-    result: RunResult = run_experiment(dataset, hp, on_epoch=None if quiet else _print_epoch)
+    saver = _Saver(args, "train", dataset, hp) if args.db else None
+    try:
+        result: RunResult = run_experiment(dataset, hp, on_epoch=None if quiet else _print_epoch)
+    except BaseException as exc:
+        if saver is not None:
+            saver.abandon(f"Training failed: {type(exc).__name__}: {exc}")
+        raise
+    if saver is not None:
+        saver.finish(result, dataset, {})
     payload = result.to_dict()
     if not quiet:
         test = payload["test"]
@@ -208,7 +300,15 @@ def _fix(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-    outcome = fix_run(dataset, hp, args.rounds, on_round=report)
+    saver = _Saver(args, "fix", dataset, hp) if args.db else None
+    try:
+        outcome = fix_run(dataset, hp, args.rounds, on_round=report)
+    except BaseException as exc:
+        if saver is not None:
+            saver.abandon(f"Fix it for me failed: {type(exc).__name__}: {exc}")
+        raise
+    if saver is not None:
+        saver.finish(outcome.final, dataset, {"fix": outcome.to_dict()})
     payload = outcome.to_dict()
     if not quiet:
         verdict = "fixed: good_fit" if outcome.fixed else f"not fixed: {outcome.final.diagnosis.verdict}"
@@ -310,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _learning_curve(args)
         else:
             _diagnose(args)
-    except (UsageError, HyperparameterError, DataError) as exc:
+    except (UsageError, HyperparameterError, DataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

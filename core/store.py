@@ -11,6 +11,7 @@ web process, the workers and the CLI all go through this module; nothing else kn
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import re
 import secrets
@@ -30,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DB_FILE = "runs.sqlite"
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "early_stopped", "diverged", "stopped", "failed")
-WORKSPACE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's write to finish
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -114,13 +116,21 @@ def new_workspace_id() -> str:
 
 def valid_workspace_id(text: object) -> bool:
     """Workspace ids come from a URL: only the token alphabet, 8 to 64 characters."""
-    return isinstance(text, str) and bool(WORKSPACE_ID.match(text))
+    return isinstance(text, str) and WORKSPACE_ID.fullmatch(text) is not None  # fullmatch: `$` passes a trailing newline
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe: non-finite floats become null (PostgreSQL's JSON rejects NaN), tuples lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+    """JSON-safe: non-finite floats become null (PostgreSQL's JSON rejects NaN), tuples lists.
+
+    NumPy scalars become Python numbers (the JSON encoder knows only those).
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else None
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -150,16 +160,17 @@ def default_url() -> str:
 
 
 def masked(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unreadable database URL>"
+    except Exception:  # not parseable: still never show what may be a password (user:secret@host)
+        return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -170,38 +181,51 @@ class RunStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = normalize_url(url) if url else default_url()
         self._engine: Engine | None = None
+        self._pid = os.getpid()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"url": self.url}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.url, self._engine = state["url"], None
+        self.url, self._engine, self._pid = state["url"], None, os.getpid()
 
     def __repr__(self) -> str:
         return f"RunStore({masked(self.url)!r})"
 
     @property
     def engine(self) -> Engine:
+        """Created on first use, and again in a forked child: connections never cross a fork."""
+        if self._engine is not None and self._pid != os.getpid():
+            self._engine.dispose(close=False)  # the parent's connections stay open for the parent
+            self._engine = None
         if self._engine is None:
             self._engine = self._connect()
+            self._pid = os.getpid()
         return self._engine
+
+    def close(self) -> None:
+        """Close this process's connections (the store opens new ones if used again)."""
+        if self._engine is not None and self._pid == os.getpid():
+            self._engine.dispose()
+        self._engine = None
 
     def _connect(self) -> Engine:
         try:
             url = make_url(self.url)
-        except Exception as exc:
-            raise StoreError(f"not a database URL: {self.url!r} ({exc})") from None
+        except Exception:
+            example = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+            raise StoreError(f"not a database URL: {masked(self.url)!r} (expected e.g. {example})") from None
         try:
             if url.get_backend_name() == "sqlite":
                 if url.database and url.database != ":memory:":
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-                engine = sa.create_engine(url, connect_args={"timeout": 30})
+                engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=_connect_args(url))
-            metadata.create_all(engine, checkfirst=True)
+            _create_tables(engine)
         except (SQLAlchemyError, OSError, ImportError) as exc:
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StoreError(f"cannot use the run store at {masked(self.url)}: {detail}") from None
         return engine
 
@@ -252,7 +276,7 @@ class RunStore:
             conn.execute(
                 runs.update()
                 .where(runs.c.id == run_id, runs.c.status == "queued", runs.c.stop_requested.is_(True))
-                .values(status="stopped", finished=now, updated=now)
+                .values(status="stopped", finished=now, updated=now, error=None)
             )
         return False
 
@@ -429,6 +453,23 @@ class RunStore:
                     conn.execute(workspaces.insert().values(id=workspace, state=_clean(state), updated=now))
         except IntegrityError:  # two tabs of one workspace saved at once: the other write stands
             pass
+
+
+def _create_tables(engine: Engine) -> None:
+    """`create_all`, safe when several processes open a fresh database at once.
+
+    Two processes may both see a table missing and both create it: the loser's CREATE fails
+    ("already exists"); looking again then finds every table there.
+    """
+    for attempt in range(3):
+        try:
+            metadata.create_all(engine, checkfirst=True)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, IntegrityError) as exc:
+            raced = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            if not raced or attempt == 2:  # e.g. an unreachable server: no point in asking again
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def _connect_args(url: Any) -> dict[str, Any]:

@@ -75,3 +75,15 @@ def make_history(
 @pytest.fixture
 def history_factory():
     return make_history
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real, throw-away PostgreSQL server for the session (tests/postgres.py): its database's URL.
+
+    Skipped when the server binaries are missing, with the apt-get line; under CI that is a failure.
+    """
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
