@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from core.hyperparameters import ACTIVATIONS, Hyperparameters
-from core.model import build_model, parameter_counts
+from core.model import build_model, functional_forward, parameter_counts
 
 ACTIVATION_TYPES = {
     "relu": nn.ReLU,
@@ -109,3 +109,49 @@ def test_dropout_does_not_change_the_parameter_count():
 def test_forward_pass_shape():
     model = build_model(3, 4, Hyperparameters(hidden_layers=2, width=8))
     assert model(torch.zeros(5, 3)).shape == (5, 4)
+
+
+# ---------------------------------------------------------------- functional_forward: model(x) without Module.__call__
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_functional_forward_computes_what_the_model_computes(activation, dropout):
+    torch.manual_seed(0)
+    model = build_model(3, 2, Hyperparameters(hidden_layers=2, width=8, activation=activation, dropout=dropout))
+    forward = functional_forward(model)
+    assert forward is not model
+    x = torch.randn(16, 3)
+    for training in (True, False):  # dropout on, then off
+        model.train(training)
+        torch.manual_seed(1)
+        expected = model(x)
+        expected.sum().backward()
+        expected_grads = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)  # the same dropout masks
+        got = forward(x)
+        got.sum().backward()
+        assert torch.equal(got, expected)
+        assert all(torch.equal(p.grad, g) for p, g in zip(model.parameters(), expected_grads, strict=True))
+        model.zero_grad(set_to_none=True)
+
+
+def test_functional_forward_reads_the_parameters_at_call_time():
+    model = build_model(2, 2, Hyperparameters(hidden_layers=1, width=4))
+    forward = functional_forward(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    x = torch.randn(5, 2)
+    assert torch.equal(forward(x), model(x))
+
+
+def test_functional_forward_falls_back_to_the_model():
+    unknown = nn.Sequential(nn.Linear(2, 4), nn.Softplus(), nn.Linear(4, 1))
+    assert functional_forward(unknown) is unknown
+    hooked = build_model(2, 2, Hyperparameters(hidden_layers=1, width=4))
+    hooked[0].register_forward_hook(lambda module, inputs, output: output * 2)
+    assert functional_forward(hooked) is hooked
+    in_place = nn.Sequential(nn.Linear(2, 4), nn.ReLU(inplace=True), nn.Linear(4, 1))
+    assert functional_forward(in_place) is in_place

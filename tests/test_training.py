@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -14,7 +15,18 @@ import torch
 from core.data import load_builtin
 from core.history import EpochRecord, History
 from core.hyperparameters import Hyperparameters
-from core.training import EarlyStopping, Trainer, configure_threads, evaluate, is_diverged, predict, train
+from core.model import build_model
+from core.training import (
+    EarlyStopping,
+    Trainer,
+    _make_optimizer,
+    _tensors,
+    configure_threads,
+    evaluate,
+    is_diverged,
+    predict,
+    train,
+)
 
 RECORD_FIELDS = ["epoch", "train_loss", "val_loss", "train_metric", "val_metric", "seconds"]
 COMPARED = [f for f in RECORD_FIELDS if f != "seconds"]  # wall time differs between runs
@@ -130,6 +142,86 @@ def test_dropout_model_evaluates_deterministically(tiny_moons):
     first = predict(trainer.model, tiny_moons.x_val, "classification")
     second = predict(trainer.model, tiny_moons.x_val, "classification")
     np.testing.assert_array_equal(first, second)
+
+
+# ---------------------------------------------------------------- the same numbers as the textbook loop
+
+
+def _textbook_run(ds, hp):
+    """The loop the Trainer's speed-ups replace: model(x), an nn loss module, torch.optim, a state_dict deepcopy."""
+    torch.manual_seed(hp.seed)
+    model = build_model(ds.n_inputs, ds.n_outputs, hp)
+    x, y = _tensors(ds.x_train, ds.y_train, ds.task)
+    x_val, y_val = _tensors(ds.x_val, ds.y_val, ds.task)
+    loss_fn = torch.nn.CrossEntropyLoss() if ds.task == "classification" else torch.nn.MSELoss()
+    optimizer = _make_optimizer(model, hp)  # fused Adam / AdamW, foreach SGD
+    shuffler = torch.Generator().manual_seed(hp.seed)
+    stopper = EarlyStopping(hp.patience)
+    curves, best_state, diverged = [], None, False
+    model.train()
+    for epoch in range(1, hp.epochs + 1):
+        order = torch.randperm(len(x), generator=shuffler)
+        x_epoch, y_epoch = x[order], y[order]
+        for start in range(0, len(x), hp.batch_size):
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(x_epoch[start : start + hp.batch_size]), y_epoch[start : start + hp.batch_size]).backward()
+            optimizer.step()
+        train_loss, train_metric = evaluate(model, x, y, ds.task)
+        val_loss, val_metric = evaluate(model, x_val, y_val, ds.task)
+        curves.append([epoch, train_loss, val_loss, train_metric, val_metric])
+        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            diverged = True
+            break
+        if stopper.improved(epoch, val_loss):
+            best_state = copy.deepcopy(model.state_dict())
+        if hp.early_stopping and stopper.should_stop:
+            break
+    if best_state is not None and (hp.early_stopping or diverged):
+        model.load_state_dict(best_state)
+    return curves, model
+
+
+@pytest.mark.parametrize(
+    ("dataset", "changes"),
+    [
+        ("tiny_moons", dict(optimizer="adam", weight_decay=1e-3)),
+        ("tiny_moons", dict(optimizer="sgd", weight_decay=1e-3, learning_rate=0.05)),
+        ("tiny_moons", dict(optimizer="adamw", weight_decay=1e-2)),
+        ("tiny_moons", dict(dropout=0.3, activation="tanh")),
+        ("tiny_gaussians", dict(dropout=0.2, activation="gelu", batch_size=7)),
+        ("tiny_gaussians", dict(activation="leaky_relu", hidden_layers=0)),
+        ("tiny_sine", dict(activation="sigmoid")),
+        ("tiny_sine", dict(optimizer="sgd", learning_rate=0.05, batch_size=1, epochs=3)),
+        ("noisy_small", dict(hidden_layers=3, width=64, learning_rate=0.01, patience=2, epochs=100)),  # restores
+    ],
+)
+def test_the_trainer_computes_what_the_textbook_loop_computes(request, dataset, changes):
+    # Functional forward, flat parameter buffers and the direct fused optimizer update are elementwise the
+    # same ops as model(x) + torch.optim: the histories and the kept weights agree bit for bit.
+    ds = request.getfixturevalue(dataset)
+    hp = Hyperparameters(hidden_layers=2, width=16, epochs=6, batch_size=16, learning_rate=0.01, seed=2).replace(**changes)
+    expected_curves, expected_model = _textbook_run(ds, hp)
+    trainer = Trainer(ds, hp)
+    assert _curves(list(trainer)) == expected_curves
+    for ours, theirs in zip(trainer.model.state_dict().values(), expected_model.state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs)
+
+
+def test_parameters_get_their_own_storage_back(tiny_moons, small_hp):
+    def check(model):
+        params = list(model.parameters())
+        assert len({p.untyped_storage().data_ptr() for p in params}) == len(params)
+        assert all(p.is_contiguous() and p.grad is None for p in params)
+
+    trainer = Trainer(tiny_moons, small_hp.replace(epochs=2))
+    list(trainer)
+    check(trainer.model)
+    abandoned = Trainer(tiny_moons, small_hp.replace(epochs=5))
+    iterator = iter(abandoned)
+    next(iterator)
+    iterator.close()  # what a consumer's `break` out of the loop does to the generator
+    check(abandoned.model)
+    assert not abandoned.model.training
 
 
 # ---------------------------------------------------------------- reproducibility
@@ -286,6 +378,98 @@ def test_non_finite_input_diverges_in_the_first_epoch(tiny_moons, small_hp):
     assert trainer.status == "diverged"
     assert len(history) == 1 and not math.isfinite(history[0].train_loss)
     assert trainer.best_epoch == 0  # no finite epoch to keep
+
+
+# ---------------------------------------------------------------- kept_epoch: whose weights the model holds
+
+
+def _weights(model):
+    return [p.detach().clone() for p in model.parameters()]
+
+
+class _StopAfter(threading.Event):
+    """A stop event that sets itself on its n-th check: a stop request at an exact mini-batch."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.checks_left = checks
+
+    def is_set(self) -> bool:
+        self.checks_left -= 1
+        if self.checks_left <= 0:
+            self.set()
+        return super().is_set()
+
+
+def test_kept_epoch_is_the_best_epoch_after_early_stopping(noisy_small):
+    trainer = Trainer(noisy_small, _big(epochs=200, patience=2, early_stopping=True))
+    history = list(trainer)
+    assert trainer.status == "early_stopped"
+    assert trainer.kept_epoch == trainer.best_epoch < len(history)
+    assert _val_loss_now(trainer) == pytest.approx(history[trainer.kept_epoch - 1].val_loss, abs=1e-6)
+
+
+def test_kept_epoch_is_the_last_epoch_of_a_completed_run(noisy_small):
+    trainer = Trainer(noisy_small, _big(epochs=20, patience=2, early_stopping=False))
+    history = list(trainer)
+    assert trainer.status == "completed"
+    assert trainer.kept_epoch == len(history) == 20
+    assert trainer.best_epoch != trainer.kept_epoch  # it overfits: the best epoch is not the one kept
+    assert _val_loss_now(trainer) == pytest.approx(history[-1].val_loss, abs=1e-6)
+
+
+def test_kept_epoch_of_a_diverged_run_is_the_restored_best_epoch(tiny_sine):
+    hp = Hyperparameters(hidden_layers=1, width=16, epochs=50, optimizer="sgd", learning_rate=1.0, early_stopping=False)
+    trainer = Trainer(tiny_sine, hp)
+    history = list(trainer)
+    assert trainer.status == "diverged"
+    assert trainer.kept_epoch == trainer.best_epoch
+    assert 1 <= trainer.kept_epoch < len(history)
+    assert _val_loss_now(trainer) == pytest.approx(history[trainer.kept_epoch - 1].val_loss, rel=1e-5, abs=1e-5)
+
+
+def test_kept_epoch_when_the_first_epoch_diverges_is_that_epoch(tiny_moons, small_hp):
+    x = tiny_moons.x_train.copy()
+    x[0, 0] = np.inf
+    trainer = Trainer(dataclasses.replace(tiny_moons, x_train=x), small_hp.replace(epochs=20))
+    history = list(trainer)
+    assert trainer.status == "diverged" and len(history) == 1
+    assert trainer.best_epoch == 0 and trainer.kept_epoch == 1  # no finite epoch to restore: its weights stay
+
+
+def test_kept_epoch_is_zero_when_stopped_before_any_epoch(tiny_moons, small_hp):
+    stop = threading.Event()
+    stop.set()
+    trainer = Trainer(tiny_moons, small_hp, stop_event=stop)
+    initial = _weights(trainer.model)
+    assert list(trainer) == []
+    assert trainer.status == "stopped" and trainer.kept_epoch == 0
+    assert all(torch.equal(a, b) for a, b in zip(_weights(trainer.model), initial, strict=True))
+
+
+def test_a_stop_mid_epoch_keeps_the_last_recorded_epoch(noisy_small):
+    # 60 training rows in batches of 16: 4 checks per epoch and one after it; the 13th check is in epoch 3
+    trainer = Trainer(noisy_small, _big(epochs=10, early_stopping=False), stop_event=_StopAfter(13))
+    history = list(trainer)
+    assert trainer.status == "stopped" and len(history) == 2
+    assert trainer.kept_epoch == 2
+    assert _val_loss_now(trainer) == pytest.approx(history[-1].val_loss, abs=1e-6)  # epoch 3's 2 steps undone
+
+
+def test_a_stop_in_the_first_epoch_keeps_the_initial_weights(noisy_small):
+    trainer = Trainer(noisy_small, _big(epochs=10), stop_event=_StopAfter(3))
+    initial = _weights(trainer.model)
+    assert list(trainer) == []
+    assert trainer.status == "stopped" and trainer.kept_epoch == 0
+    assert all(torch.equal(a, b) for a, b in zip(_weights(trainer.model), initial, strict=True))
+
+
+def test_a_stop_with_early_stopping_keeps_the_best_epoch(noisy_small):
+    trainer = Trainer(noisy_small, _big(epochs=50, patience=50, early_stopping=True), stop_event=_StopAfter(5 * 8 + 2))
+    history = list(trainer)
+    assert trainer.status == "stopped" and len(history) == 8
+    assert trainer.kept_epoch == trainer.best_epoch
+    assert _val_loss_now(trainer) == pytest.approx(history[trainer.kept_epoch - 1].val_loss, abs=1e-6)
 
 
 # ---------------------------------------------------------------- threads
