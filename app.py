@@ -7,11 +7,18 @@ import streamlit as st
 
 from ui import session
 
-st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
-session.workspace()  # every page keeps ?ws=<id> in the URL: a reload or a bookmark finds its runs and knobs
 
-pages = [
-    st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),
-    st.Page("pages/diagnose.py", title="Diagnose a log", icon=":material/upload_file:"),
-]
-st.navigation(pages).run()
+def main() -> None:
+    st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
+    session.workspace()  # every page keeps ?ws=<id> in the URL: a reload or a bookmark finds its runs and knobs
+    pages = [
+        st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),
+        st.Page("pages/diagnose.py", title="Diagnose a log", icon=":material/upload_file:"),
+    ]
+    st.navigation(pages).run()
+
+
+# Streamlit runs this script as __main__; a spawned worker process re-imports it as __mp_main__ and
+# must draw nothing.
+if __name__ != "__mp_main__":
+    main()

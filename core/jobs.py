@@ -33,7 +33,7 @@ from core.lr_finder import find_learning_rate
 from core.store import RunStore, open_store
 
 KINDS = ("train", "fix", "lr_find", "learning_curve")
-PROGRESS_INTERVAL = 0.25  # seconds between progress writes (the page polls every 0.5 s)
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
 LABELS = {"train": "Training", "fix": "Fix it for me", "lr_find": "Learning-rate finder", "learning_curve": "Learning curve"}
 
@@ -114,23 +114,23 @@ class Progress:
 
     def __init__(self, store: RunStore, run_id: str) -> None:
         self.store, self.run_id = store, run_id
-        self.records: list[EpochRecord] = []
+        self.rows: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self._last = 0.0
 
     def epoch(self, record: EpochRecord) -> None:
-        self.records.append(record)
+        self.rows.append(clean_json(record.to_dict()))  # once per record: a flush writes them all
         self.flush(force=False)
 
     def new_round(self, index: int) -> None:
-        self.records = []
+        self.rows = []
         self.extra["round"] = index
 
     def flush(self, force: bool = True) -> None:
         now = time.monotonic()
         if force or now - self._last >= PROGRESS_INTERVAL:
             self._last = now
-            self.store.update_progress(self.run_id, [r.to_dict() for r in self.records], clean_json(self.extra))
+            self.store.update_progress(self.run_id, self.rows, clean_json(self.extra))
 
 
 def _model_bytes(result: RunResult) -> bytes | None:

@@ -75,8 +75,21 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> t
     """(loss, metric) on a whole split: accuracy for classification, R^2 for regression."""
     was_training = model.training
     model.eval()
+    try:
+        return _scores(model, x, y, task)
+    finally:
+        model.train(was_training)
+
+
+def has_mode_layers(model: nn.Module) -> bool:
+    """Does train() / eval() change what the model computes (dropout, batch norm)?"""
+    return any(isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm)) for m in model.modules())
+
+
+def _scores(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, task: str) -> tuple[float, float]:
+    """evaluate's work, with the model (or its functional forward) already in the mode to evaluate in."""
     with torch.inference_mode():
-        outputs = torch.cat([model(x[i : i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+        outputs = torch.cat([forward(x[i : i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
         loss = float(_loss_function(task)(outputs, y))
         if task == "classification":
             metric = float((outputs.argmax(dim=1) == y).float().mean())
@@ -84,7 +97,6 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> t
             residual = float(((outputs - y) ** 2).sum())
             total = float(((y - y.mean()) ** 2).sum())
             metric = 1.0 - residual / total if total > 0 else 0.0
-    model.train(was_training)
     return loss, metric
 
 
@@ -241,6 +253,10 @@ class Trainer:
         assert self.model is not None
         model, hp, task = self.model, self.hp, self.dataset.task
         forward = functional_forward(model)
+        # Without dropout or batch norm the two modes compute the same: no Module.train() walk per epoch.
+        switch_modes = has_mode_layers(model)
+        if not switch_modes:
+            model.train()
         loss_of = F.cross_entropy if task == "classification" else F.mse_loss
         flat = _FlatParameters(model)
         step = _flat_step(flat, hp)
@@ -256,7 +272,8 @@ class Trainer:
         try:
             for epoch in range(1, hp.epochs + 1):
                 started = time.perf_counter()
-                model.train()  # again each epoch: a consumer may have predicted (eval mode) between epochs
+                if switch_modes:  # again each epoch: a consumer may have predicted (eval mode) between epochs
+                    model.train()
                 order = torch.randperm(n, generator=shuffler)
                 x_batches = self._x_train[order].split(hp.batch_size)
                 y_batches = self._y_train[order].split(hp.batch_size)
@@ -272,8 +289,10 @@ class Trainer:
                     self.status = "stopped"
                     last.restore()
                     break
-                train_loss, train_metric = evaluate(model, self._x_train, self._y_train, task)
-                val_loss, val_metric = evaluate(model, self._x_val, self._y_val, task)
+                if switch_modes:
+                    model.eval()
+                train_loss, train_metric = _scores(forward, self._x_train, self._y_train, task)
+                val_loss, val_metric = _scores(forward, self._x_val, self._y_val, task)
                 record = EpochRecord(epoch, train_loss, val_loss, train_metric, val_metric, time.perf_counter() - started)
                 self.history.append(record)
                 last.save()

@@ -8,13 +8,20 @@ a second while the run is queued or running.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.charts import loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
 from ui import evidence, runs, session, widgets
+
+POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
+REDRAW_SECONDS = 2.0  # at most one redraw every 2 s: each redraw costs Chromium about 0.2 s of its main thread
+# (the Plotly charts are re-created), and on a 2-core server that CPU is the worker's. At 0.5 s the renderer
+# took 112 % CPU and the worker's epochs ran a third slower (bench/bench_classroom.py, REPORT-classroom.md).
 
 ws = session.workspace()
 store = session.store()
@@ -76,17 +83,23 @@ if active is not None:
 shown_id = st.session_state.get("shown_run")
 if history_runs and shown_id not in [v.id for v in history_runs]:
     shown_id = history_runs[0].id
+# Fixed slots: the same elements at the same places in every rerun. During a run this script run stays in
+# the live loop below and never ends, so anything the last rerun drew and this one does not overwrite
+# (the old verdict, the picker) would stay on the page, stale, until the run ends.
+picker_slot = st.empty()
 if len(history_runs) > 1 and active is None:
     labels = {v.id: runs.run_label(v) for v in history_runs}
-    shown_id = st.selectbox(
+    # "shown_run" is the truth (a new run takes it over); the picker only changes it through its callback.
+    # Its own state would otherwise outlive the reruns in which it was hidden and bring an old run back.
+    st.session_state["run_picker"] = shown_id
+    picker_slot.selectbox(
         "Run shown",
         list(labels),
-        index=list(labels).index(shown_id),
         format_func=labels.__getitem__,
         key="run_picker",
+        on_change=lambda: st.session_state.update(shown_run=st.session_state["run_picker"]),
         help="Every run of this workspace is kept (also across reloads and server restarts).",
     )
-    st.session_state["shown_run"] = shown_id
 
 
 def run_heading(view: runs.RunView) -> None:
@@ -95,33 +108,52 @@ def run_heading(view: runs.RunView) -> None:
     st.caption(widgets.plain(runs.knob_words(view.hp)))
 
 
-def curves(view: runs.RunView, best: int | None, *, keyed: bool) -> None:
+@dataclass(frozen=True)
+class LiveSlots:
+    """The live view's places, made once per script run. The loop below rewrites only the status line
+    and the two charts in place: rebuilding the whole view each time re-created every element in the
+    browser (about 40 layouts and 0.2 s of Chromium's main thread per redraw, measured over CDP)."""
+
+    heading: DeltaGenerator
+    status: DeltaGenerator
+    loss: DeltaGenerator
+    metric: DeltaGenerator
+
+    @classmethod
+    def make(cls) -> LiveSlots:
+        heading, status = st.empty(), st.empty()
+        left, right = st.columns(2)
+        return cls(heading, status, left.empty(), right.empty())
+
+
+def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, keyed: bool) -> None:
     """Loss and metric charts. While a run streams they are redrawn many times in one script run, so
     only the finished run's charts carry keys (a key may appear once per run)."""
     if not view.history:
         return
-    chart_left, chart_right = st.columns(2)
     loss = loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best)
-    chart_left.plotly_chart(loss, key="loss_chart" if keyed else None)
-    chart_right.plotly_chart(metric_figure(view.history, view.task), key="metric_chart" if keyed else None)
+    slots.loss.plotly_chart(loss, key="loss_chart" if keyed else None)
+    slots.metric.plotly_chart(metric_figure(view.history, view.task), key="metric_chart" if keyed else None)
 
 
-def live_view(view: runs.RunView | None, *, keyed: bool) -> None:
+def live_view(slots: LiveSlots, view: runs.RunView | None, *, keyed: bool, heading: bool = True) -> None:
     if view is None:
-        st.info("Press **Train** to start. Curves appear here while the network trains.")
+        slots.status.info("Press **Train** to start. Curves appear here while the network trains.")
         return
-    run_heading(view)
+    if heading:
+        with slots.heading.container():
+            run_heading(view)
     if view.status == "queued":
         position = store.queue_position(view.id)
-        st.info(f"Queued, position {position}: waiting for a free worker ({pool.description}).", icon=":material/hourglass_top:")
+        slots.status.info(
+            f"Queued, position {position}: waiting for a free worker ({pool.description}).", icon=":material/hourglass_top:"
+        )
     elif view.status == "running":
         step = f"Fix it for me, round {view.extra.get('round', 0)}: " if view.run.kind == "fix" else ""
         epochs = len(view.history)
-        st.progress(min(1.0, epochs / view.hp.epochs), text=f"{step}epoch {epochs} of up to {view.hp.epochs}")
-        curves(view, None, keyed=keyed)
+        slots.status.progress(min(1.0, epochs / view.hp.epochs), text=f"{step}epoch {epochs} of up to {view.hp.epochs}")
+        curves(slots, view, None, keyed=keyed)
     else:
-        if view.status == "failed":
-            st.error(f"This run failed: {view.run.error}")
         test = view.run.test or {}
         words = runs.STATUS_WORDS.get(view.status, view.status)
         scores = ""
@@ -130,8 +162,11 @@ def live_view(view: runs.RunView | None, *, keyed: bool) -> None:
         epochs = ""
         if view.run.kept_epoch:
             epochs = f"; best epoch {view.run.best_epoch}, kept epoch {view.run.kept_epoch}"
-        st.caption(f"Last run: {words} after {len(view.history)} epoch(s){epochs}{scores}.")
-        curves(view, view.run.best_epoch, keyed=keyed)
+        with slots.status.container():
+            if view.status == "failed":
+                st.error(f"This run failed: {view.run.error}")
+            st.caption(f"Last run: {words} after {len(view.history)} epoch(s){epochs}{scores}.")
+        curves(slots, view, view.run.best_epoch, keyed=keyed)
 
 
 def _view(run_id: str | None) -> runs.RunView | None:
@@ -139,35 +174,36 @@ def _view(run_id: str | None) -> runs.RunView | None:
     return runs.RunView.of(run) if run is not None else None
 
 
-live_slot = st.empty()
+live_slots = LiveSlots.make()
 shown_view = _view(shown_id)
-with live_slot.container():
-    live_view(shown_view, keyed=True)
+live_view(live_slots, shown_view, keyed=True)
 
+diagnosis_slot = st.empty()
 if shown_view is not None and not shown_view.active:
     view = shown_view
-    if view.diagnosis is not None and view.history:
-        st.subheader("Diagnosis")
-        if view.run.kind == "fix" and "fix" in view.extra:
-            widgets.fix_path(view.extra["fix"], log_scale=log_scale)
-        widgets.diagnosis_card(view.diagnosis, view.hp)
-        if sentence := evidence.data_sentence():
-            st.info(sentence)
-        if "surface" in view.extra:
-            st.plotly_chart(surface_figure(view.extra["surface"]), key="boundary_chart")
-    elif view.status == "stopped":
-        st.info("Stopped before the first epoch: nothing to diagnose. Press **Train** to start again.")
+    with diagnosis_slot.container():
+        if view.diagnosis is not None and view.history:
+            st.subheader("Diagnosis")
+            if view.run.kind == "fix" and "fix" in view.extra:
+                widgets.fix_path(view.extra["fix"], log_scale=log_scale)
+            widgets.diagnosis_card(view.diagnosis, view.hp)
+            if sentence := evidence.data_sentence():
+                st.info(sentence)
+            if "surface" in view.extra:
+                st.plotly_chart(surface_figure(view.extra["surface"]), key="boundary_chart")
+        elif view.status == "stopped":
+            st.info("Stopped before the first epoch: nothing to diagnose. Press **Train** to start again.")
 
 watching = evidence.panels(choice, hp)
 
 # Live updates: while something of this workspace is queued or running, this script run stays here and
-# redraws the live view from the store twice a second (server-side: no browser timer to lose under
-# load). Touching a widget interrupts it, and the new run comes back here; when the run ends the page
-# reruns once to show its verdict.
+# redraws the live view from the store (it looks every POLL_SECONDS, redraws every REDRAW_SECONDS at most;
+# server-side: no browser timer to lose under load). Touching a widget interrupts it, and the new run comes
+# back here; when the run ends the page reruns once to show its verdict.
 if (shown_view is not None and shown_view.active) or watching:
-    signature = None
+    signature, drawn = None, 0.0
     while True:
-        time.sleep(0.5)
+        time.sleep(POLL_SECONDS)
         current = _view(shown_id)
         if current is None:
             break
@@ -177,9 +213,9 @@ if (shown_view is not None and shown_view.active) or watching:
             st.rerun()
         if watching and evidence.finished(watching):
             st.rerun()
-        if now != signature and current.active:
+        if now != signature and current.active and time.monotonic() - drawn >= REDRAW_SECONDS:
+            drawn = time.monotonic()
             signature = now
-            with live_slot.container():
-                live_view(current, keyed=False)
+            live_view(live_slots, current, keyed=False, heading=False)
         if not current.active and not watching:
             break

@@ -77,3 +77,20 @@ def test_the_run_shown_names_its_own_data_not_the_sidebars() -> None:
     at.selectbox(key="dataset_name").select("circles").run()  # the sidebar moves on; the run shown does not
     heading = next(m.value for m in at.markdown if m.value.startswith("**Run "))
     assert "moons" in heading and "200 samples" in heading and "circles" not in heading
+
+
+def test_each_new_run_is_the_run_shown_when_it_ends() -> None:
+    """The run picker's own state once outlived the reruns that hid it and brought the previous run back."""
+    from ui.runs import short_id
+
+    at = _open()
+    at.slider(key="hp_epochs").set_value(3).run()
+    shown = []
+    for _ in range(3):
+        train_until_verdict(at)
+        newest = last_run(at)
+        headings = [m.value for m in at.markdown if m.value.startswith("**Run ")]
+        assert headings and headings[0].startswith(f"**Run {short_id(newest.id)}**"), (headings, newest.id)
+        shown.append(newest.id)
+    assert len(set(shown)) == 3
+    assert at.selectbox(key="run_picker").value == shown[-1]

@@ -161,3 +161,25 @@ def test_a_server_restart_loses_no_finished_run(browser, tmp_path: Path) -> None
             shot(page, "after-server-restart")
     finally:
         second.stop()
+
+
+def test_closing_the_tab_ends_its_running_job(browser, running_server: Server) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(running_server.db_url)
+    with opened(browser, running_server.url) as page:
+        page.locator(".st-key-hp_early_stopping").get_by_text("Early stopping").click()
+        set_slider(page, "Epochs (maximum)", 1, "End")
+        page.locator(".st-key-train button").click()
+        ws = workspace_of(page)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = store.list_runs(ws, limit=1)
+            if found and found[0].status == "running":
+                break
+            time.sleep(0.2)
+        run_id = found[0].id
+    closed = time.monotonic()  # the context (the tab) is closed here
+    while time.monotonic() < closed + 60 and store.get(run_id).status == "running":
+        time.sleep(0.2)
+    run = store.get(run_id)
+    assert run.status == "stopped", f"the run went on after its tab closed: {run.status}"
+    assert len(run.history) < 1000
