@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,12 +23,11 @@ from core.hyperparameters import ACTIVATIONS, OPTIMIZERS, SCENARIOS, Hyperparame
 from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
 from core.logs import diagnose_log, read_training_log
 from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
-from core.store import RunStore, StoreError, masked
+from core.store import RunStore, StoreError, masked, valid_workspace_id
 from core.training import EpochRecord
 
 EXIT_BAD_INPUT = 2
-CLI_WORKSPACE = "cli"
-STORE_WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the store's alphabet; the web page opens only 8..64-character ids
+CLI_WORKSPACE = "cli-runs"  # a valid dashboard workspace id: ?ws=cli-runs shows the CLI's runs
 
 
 class UsageError(Exception):
@@ -190,8 +188,8 @@ class _Saver:
     """
 
     def __init__(self, args: argparse.Namespace, kind: str, dataset: Any, hp: Hyperparameters) -> None:
-        if not STORE_WORKSPACE.fullmatch(args.workspace):
-            raise UsageError(f"--workspace must be 1 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        if not valid_workspace_id(args.workspace):  # the ids the dashboard opens (?ws=ID)
+            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
         from core.jobs import identity, submit_run  # the worker's code path: the dashboard reads these runs alike
 
         self.store = RunStore(args.db)

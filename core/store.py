@@ -361,6 +361,12 @@ class RunStore:
             row = conn.execute(sa.select(*COLUMNS).where(runs.c.id == run_id)).first()
         return self._row(row) if row is not None else None
 
+    def marker(self, run_id: str) -> tuple[str, float] | None:
+        """(status, updated) of a run: what a page polls, without reading the history or the model."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs.c.status, runs.c.updated).where(runs.c.id == run_id)).first()
+        return (row.status, row.updated) if row is not None else None
+
     def model_state(self, run_id: str) -> bytes | None:
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(runs.c.model_state).where(runs.c.id == run_id)).scalar()

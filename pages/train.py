@@ -201,21 +201,29 @@ watching = evidence.panels(choice, hp)
 # server-side: no browser timer to lose under load). Touching a widget interrupts it, and the new run comes
 # back here; when the run ends the page reruns once to show its verdict.
 if (shown_view is not None and shown_view.active) or watching:
+    # Each look reads only (status, updated); the whole run is read when a redraw is due and it changed.
+    # With 30 sessions on one server, reading every history four times a second held the GIL that all
+    # sessions share.
     signature, drawn = None, 0.0
     while True:
         time.sleep(POLL_SECONDS)
-        current = _view(shown_id)
-        if current is None:
+        marker = store.marker(shown_id) if shown_id else None
+        if marker is None:
             break
-        position = store.queue_position(current.id) if current.status == "queued" else None
-        now = (current.status, len(current.history), position, current.extra.get("round"))
-        if shown_view is not None and shown_view.active and not current.active:
+        status = marker[0]
+        active_now = status in runs.ACTIVE
+        if shown_view is not None and shown_view.active and not active_now:
             st.rerun()
         if watching and evidence.finished(watching):
             st.rerun()
-        if now != signature and current.active and time.monotonic() - drawn >= REDRAW_SECONDS:
+        position = store.queue_position(shown_id) if status == "queued" else None
+        now = (marker, position)
+        if now != signature and active_now and time.monotonic() - drawn >= REDRAW_SECONDS:
+            current = _view(shown_id)
+            if current is None:
+                break
             drawn = time.monotonic()
             signature = now
             live_view(live_slots, current, keyed=False, heading=False)
-        if not current.active and not watching:
+        if not active_now and not watching:
             break

@@ -42,7 +42,7 @@ def test_train_with_db_saves_the_run(tmp_path, capsys) -> None:
     store = RunStore(url)
     run = store.get(run_id)
     assert run is not None
-    assert (run.workspace, run.kind, run.status) == ("cli", "train", payload["status"])
+    assert (run.workspace, run.kind, run.status) == ("cli-runs", "train", payload["status"])
     assert run.history == payload["history"] and len(run.history) == 4
     assert run.best_epoch == payload["best_epoch"] and run.kept_epoch == payload["kept_epoch"]
     assert run.test == payload["test"] and run.baselines == payload["baselines"]
@@ -58,7 +58,7 @@ def test_train_with_db_saves_the_run(tmp_path, capsys) -> None:
     assert state is not None
     model = build_model(2, 2, Hyperparameters.from_dict(run.hyperparameters))
     model.load_state_dict(torch.load(io.BytesIO(state)))  # raises on a missing or misshapen tensor
-    assert store.list_runs("cli") == [run]
+    assert store.list_runs("cli-runs") == [run]
     store.close()
 
 
@@ -76,7 +76,7 @@ def test_fix_with_db_saves_one_fix_run_under_the_workspace(tmp_path, capsys) -> 
     final = run.extra["fix"]["rounds"][-1]
     assert run.history == final["history"] and run.diagnosis == final["diagnosis"]
     assert store.model_state(run_id) is not None
-    assert store.list_runs("cli") == []
+    assert store.list_runs("cli-runs") == []
     store.close()
 
 

@@ -517,3 +517,19 @@ def test_workspace_ids() -> None:
     bad_ids = ("", "short", "a" * 65, "../../etc/passwd", "abc def12", "ws'; DROP TABLE runs;--", "ümlautsss", "abcdefgh\n")
     for bad in (*bad_ids, None, 12345678):
         assert not valid_workspace_id(bad), bad
+
+
+def test_marker_changes_with_progress_and_status_only(store: RunStore) -> None:
+    run_id = _new(store)
+    assert store.marker("no-such-run") is None
+    queued = store.marker(run_id)
+    assert queued is not None and queued[0] == "queued"
+    assert store.claim(run_id, worker="w")
+    running = store.marker(run_id)
+    assert running is not None and running[0] == "running"
+    time.sleep(0.01)
+    store.update_progress(run_id, [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.0}])
+    progressed = store.marker(run_id)
+    assert progressed is not None and progressed[0] == "running" and progressed[1] > running[1]
+    store.finish(run_id, status="completed", history=[])
+    assert store.marker(run_id)[0] == "completed"  # type: ignore[index]

@@ -65,8 +65,8 @@ def panels(choice: DataChoice | None, hp: Hyperparameters | None) -> dict[str, s
 def finished(watching: dict[str, str]) -> bool:
     """Has any of these jobs ended since the page drew them?"""
     for run_id in watching.values():
-        run = session.store().get(run_id)
-        if run is None or run.status not in runs.ACTIVE:
+        marker = session.store().marker(run_id)
+        if marker is None or marker[0] not in runs.ACTIVE:
             return True
     return False
 

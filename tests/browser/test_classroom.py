@@ -54,7 +54,7 @@ def test_ten_sessions_press_train_at_once_and_all_reach_a_verdict(browser, serve
         for page in pages:
             page.goto(server)
         for page in pages:
-            page.locator(".st-key-train button").wait_for(timeout=60_000)
+            page.locator(".st-key-train button").wait_for(timeout=120_000)
         assert len({workspace_of(p) for p in pages}) == 10  # each browser its own workspace
         for page in pages:  # as close to the same moment as one driver can click
             page.locator(".st-key-train button").click()
