@@ -21,6 +21,16 @@ WIDTH_STEPS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 WEIGHT_DECAY_STEPS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
 
 
+# Cheat-sheet values that advice moves a knob to (the user's document), next to the slider grids
+# above and the bounds in RANGES below: diagnosis recommendations read them instead of literals.
+USUAL_LEARNING_RATE = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2}  # usual start per optimizer (SGD: the typical 0.01)
+DROPOUT_AGAINST_OVERFITTING = (0.2, 0.5)  # "Typical Values: 0.2 (20%) to 0.5 (50%)"
+DROPOUT_STEP = 0.2  # one recommendation adds this much dropout (0 -> 0.2 -> 0.4 ...), 0.1 past the typical top
+WEIGHT_DECAY_START = 1e-4  # "Typical Values: 1e-4, 1e-5": the first weight decay to try
+HIDDEN_LAYERS_START = 2  # "Start small (1-2 layers)": what a linear model (0 layers) grows to
+LONG_RUN_EPOCHS = 200  # with early stopping on, "set epochs high": the budget a still-improving run gets
+
+
 class HyperparameterError(ValueError):
     """A value outside its documented range; the message names the field and the range."""
 

@@ -145,7 +145,7 @@ def test_train_on_a_csv_file(tmp_path, capsys):
 
 
 def _bad_inputs(tmp_path) -> dict[str, list[str]]:
-    no_val = _write(tmp_path, "no_val.csv", "epoch,loss\n0,1.0\n1,0.8\n")
+    no_loss = _write(tmp_path, "no_loss.csv", "epoch,accuracy\n0,0.5\n1,0.6\n")  # a log without a validation loss is read
     data = _write(tmp_path, "data.csv", "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(30)))
     missing = str(tmp_path / "missing.csv")
     return {
@@ -166,7 +166,7 @@ def _bad_inputs(tmp_path) -> dict[str, list[str]]:
         "unknown-command": ["fit"],
         "diagnose-without-history": ["diagnose"],
         "diagnose-missing-file": ["diagnose", "--history", missing],
-        "diagnose-no-val-loss": ["diagnose", "--history", no_val],
+        "diagnose-no-loss": ["diagnose", "--history", no_loss],
     }
 
 
@@ -188,7 +188,7 @@ BAD_INPUT_NAMES = [
     "unknown-command",
     "diagnose-without-history",
     "diagnose-missing-file",
-    "diagnose-no-val-loss",
+    "diagnose-no-loss",
 ]
 
 
@@ -217,7 +217,7 @@ def test_error_messages_say_what_is_wrong(tmp_path, capsys):
         ("csv-missing-file", "missing.csv"),
         ("csv-without-target", "--target"),
         ("unknown-flag", "--bogus"),
-        ("diagnose-no-val-loss", "val_loss"),
+        ("diagnose-no-loss", "training loss column"),
     ]:
         code, _, err = _run(capsys, *cases[name])
         assert code == 2 and needle in err, (name, err)

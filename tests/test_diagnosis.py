@@ -159,7 +159,7 @@ def test_overfitting_cut_off_by_early_stopping_is_still_the_verdict_when_worse_t
     hp = Hyperparameters(early_stopping=True, patience=12)
     diagnosis = diagnose(make_history(train, val), hp, baselines)
     assert diagnosis.verdict == "overfitting"
-    assert any("worse than a linear model" in line for line in diagnosis.evidence)
+    assert any("no better than a linear model" in line for line in diagnosis.evidence)
     assert all(r.knob != "early_stopping" for r in diagnosis.recommendations)  # already on
     _recommendations_are_consistent(diagnosis, hp)
 
@@ -295,7 +295,7 @@ def test_secondary_verdicts_are_listed_in_the_evidence():
 def test_to_dict_is_json_ready(curves):
     diagnosis = diagnose(make_history(*curves), Hyperparameters(), BINARY_BASELINES)
     data = diagnosis.to_dict()
-    assert set(data) == {"verdict", "summary", "evidence", "recommendations", "secondary"}
+    assert set(data) == {"verdict", "title", "severity", "summary", "evidence", "recommendations", "secondary"}
     assert data["verdict"] in VERDICTS and data["summary"]
     for rec in data["recommendations"]:
         assert set(rec) == {"knob", "action", "value", "reason"}
@@ -386,3 +386,205 @@ def test_run_ended_by_the_trainers_early_stopping_on_sub_threshold_creep_is_not_
     assert stopper.should_stop and stopper.best_epoch == 2  # the Trainer ends this run at epoch 5, restoring epoch 2
     diagnosis = diagnose(make_history(train, val), hp)
     assert diagnosis.verdict != "not_converged"
+
+
+# ---------------------------------------------------------------- issue 8: the rule registry
+
+
+def test_adding_a_verdict_is_one_rule_class_and_one_line_in_the_registry():
+    from core.diagnosis import RULES, Finding, Rule, diagnose_with
+
+    class TooShort(Rule):  # the toy rule: detect, name, advise
+        verdict = "too_short"
+        title = "Too short to judge"
+        severity = "warning"
+        summary = "Fewer than five epochs: the curves cannot show a trend yet."
+
+        def detect(self, s):
+            return Finding([f"only {s.n} epochs were logged"]) if s.n < 5 else None
+
+        def recommend(self, s, advice):
+            advice.add("epochs", "increase", None, "Train at least five epochs before judging the fit.")
+
+    registry = (RULES[0], TooShort(), *RULES[1:])  # the one line: its place in the priority
+    diagnosis = diagnose_with(registry, make_history([1.0, 0.8, 0.7], [1.0, 0.85, 0.75]))
+    assert diagnosis.verdict == "too_short"
+    assert diagnosis.title == "Too short to judge" and diagnosis.summary == TooShort.summary
+    assert diagnosis.evidence[0] == "only 3 epochs were logged"
+    assert [r.knob for r in diagnosis.recommendations] == ["epochs"]
+    # not in the registry: the same curve gets a built-in verdict
+    assert diagnose(make_history([1.0, 0.8, 0.7], [1.0, 0.85, 0.75])).verdict != "too_short"
+    # a later rule that also fires is a secondary finding, in registry order
+    registry_late = (*RULES[:-1], TooShort(), RULES[-1])
+    late = diagnose_with(registry_late, make_history([1.0, 0.8, 0.7], [1.0, 0.85, 0.75]))
+    assert late.verdict != "too_short" and "too_short" in late.secondary
+
+
+def test_every_rule_names_a_verdict_the_card_can_show():
+    from core.diagnosis import PRIORITY, RULES, TITLES
+
+    assert RULES[-1].verdict == "good_fit" and RULES[0].verdict == "diverged"
+    for rule in RULES:
+        assert rule.verdict in VERDICTS and rule.title and rule.severity in ("error", "warning", "success") and rule.summary
+    assert set(PRIORITY) == set(VERDICTS) - {"good_fit"}
+    assert TITLES["good_fit"] == "Good fit" and TITLES["lr_too_high"] == "Learning rate too high"
+
+
+def test_heading_of_an_older_stored_diagnosis_falls_back_to_the_verdicts_rule():
+    from core.diagnosis import heading
+
+    old = Diagnosis.from_dict({"verdict": "overfitting", "summary": "s", "evidence": [], "recommendations": []})
+    assert heading(old) == ("Overfitting", "warning")
+    new = diagnose(make_history(*converged_curves()))
+    assert Diagnosis.from_dict(new.to_dict()) == new
+    assert heading(new) == ("Good fit", "success")
+
+
+# ---------------------------------------------------------------- issue 8: the systematic misses on real logs
+
+
+def test_frozen_accuracy_near_chance_is_a_constant_predictor():
+    # accuracy frozen at the majority share 0.55 on both splits for 20 epochs; loss 0.80 -> 0.685 (ln 2 = 0.693)
+    train = [0.80, 0.72, 0.70] + [0.69 - 0.0002 * i for i in range(17)]
+    val = [0.75, 0.70, 0.695] + [0.69 - 0.0002 * i for i in range(17)]
+    diagnosis = diagnose(make_history(train, val, 0.55, 0.55), metric_name="accuracy")
+    assert diagnosis.verdict == "underfitting"
+    assert diagnosis.title == "Underfitting: a constant predictor"
+    assert any("repeat one value (0.55) for 20 epochs" in line for line in diagnosis.evidence), diagnosis.evidence
+    assert any("chance level ln 2 = 0.693" in line for line in diagnosis.evidence)
+
+
+def test_still_falling_validation_at_the_last_epoch_beats_a_metric_gap():
+    # tiny validation set: train accuracy 1.0 vs val 0.85 (a gap), but val loss falls every epoch to its best at the end
+    train = [0.77, 0.2, 0.09, 0.044, 0.023, 0.010, 0.0089, 0.0086, 0.0097, 0.0050]
+    val = [0.42, 0.37, 0.29, 0.22, 0.18, 0.16, 0.148, 0.140, 0.131, 0.120]
+    diagnosis = diagnose(make_history(train, val, 1.0, 0.85), metric_name="accuracy")
+    assert diagnosis.verdict == "not_converged"
+    assert "overfitting" in diagnosis.secondary  # the gap is still reported
+
+
+def test_both_losses_crawling_at_a_poor_accuracy_is_underfitting_not_a_metric_gap():
+    # 3 classes (ln 3 = 1.099): 250 epochs creeping to train 0.97 / val 1.068, accuracy 0.55 vs 0.49
+    n = 250
+    train = [1.42 - 0.45 * (1 - math.exp(-i / 40)) for i in range(n)]
+    val = [1.18 - 0.112 * (1 - math.exp(-i / 40)) for i in range(n)]
+    acc_train = [0.30 + 0.25 * (1 - math.exp(-i / 40)) for i in range(n)]
+    acc_val = [0.32 + 0.17 * (1 - math.exp(-i / 40)) for i in range(n)]
+    diagnosis = diagnose(make_history(train, val, acc_train, acc_val), metric_name="acc")
+    assert diagnosis.verdict == "underfitting", diagnosis.evidence
+    assert any("ln 3" in line for line in diagnosis.evidence)
+    # told the class count, the evidence says so rather than estimating it
+    told = diagnose(make_history(train, val, acc_train, acc_val), metric_name="acc", classes=3)
+    assert told.verdict == "underfitting" and any("for 3 classes" in line for line in told.evidence)
+
+
+def test_validation_bottoming_and_climbing_20_percent_while_training_falls_is_overfitting():
+    n = 30
+    train = [0.9 * 0.93**i for i in range(n)]
+    val = [0.9 * 0.9**i + 0.38 for i in range(12)]  # bottoms near 0.41 at epoch 12
+    val += [val[-1] * (1 + 0.2 * (k + 1) / (n - 12)) for k in range(n - 12)]  # then +20 % by the end
+    assert diagnose(make_history(train, val)).verdict == "overfitting"
+    assert diagnose(make_history(train, val, 0.9, 0.8), metric_name="accuracy").verdict == "overfitting"
+
+
+def test_validation_stalled_while_the_gap_widens_is_overfitting():
+    # val best at epoch 6 of 11 and ~5 % worse after; training loss falls by two thirds after it
+    train = [1.49, 0.61, 0.35, 0.25, 0.21, 0.161, 0.124, 0.102, 0.082, 0.064, 0.053]
+    val = [0.85, 0.38, 0.276, 0.235, 0.2311, 0.2309, 0.2328, 0.234, 0.2318, 0.2539, 0.2427]
+    diagnosis = diagnose(make_history(train, val, 0.98, 0.92), metric_name="accuracy")
+    assert diagnosis.verdict == "overfitting"
+    assert any("has not improved since epoch 6" in line for line in diagnosis.evidence), diagnosis.evidence
+
+
+def test_a_learning_rate_ramp_with_validation_swinging_is_lr_too_high():
+    # a schedule ramping 0.001 -> 0.1 while validation loss swings between 1.4 and 8.6
+    lrs = [0.001 * 1.6**i for i in range(11)] + [0.1] * 9
+    train = [2.3, 1.9, 1.7, 1.6, 1.5, 1.45, 1.42, 1.40, 1.41, 1.39, 1.40, 1.38, 1.39, 1.37, 1.38, 1.36, 1.37, 1.36, 1.36, 1.35]
+    val = [2.2, 1.8, 1.6, 1.5, 2.4, 1.4, 3.9, 1.6, 8.6, 2.0, 5.1, 1.5, 4.4, 1.9, 6.0, 1.7, 3.2, 1.6, 7.5, 2.1]
+    history = make_history(train, val)
+    diagnosis = diagnose(history, learning_rates=lrs)
+    assert diagnosis.verdict == "lr_too_high", diagnosis.evidence
+    assert any("learning rate rose from 0.001 to 0.1" in line for line in diagnosis.evidence)
+    assert _rec(diagnosis, "learning_rate").action == "decrease"
+    # without the learning-rate column there is nothing to explain the swings by
+    assert diagnose(history).verdict != "lr_too_high"
+
+
+def test_a_blow_up_that_recovers_is_lr_too_high_and_handled_when_the_kept_epoch_comes_after_it():
+    train = [1.59, 0.133, 1.416, 1.08, 0.441, 0.114, 0.061, 0.039, 0.037, 0.037, 0.039, 0.048, 0.040, 0.045]
+    val = [0.330, 0.092, 789.0, 0.995, 0.146, 0.084, 0.087, 0.024, 0.025, 0.047, 0.045, 0.100, 0.070, 0.073]
+    diagnosis = diagnose(make_history(train, val))
+    assert diagnosis.verdict == "lr_too_high"
+    assert "blew up" in diagnosis.evidence[0] and "789" in diagnosis.evidence[0]
+    # the same curve from a run that restores its best weights (epoch 8, after the recovery): handled
+    restored = diagnose(make_history(train, val), Hyperparameters(early_stopping=True, patience=6, epochs=14), kept_epoch=8)
+    assert restored.verdict != "lr_too_high"
+    assert any(line.startswith("also lr too high, handled") for line in restored.evidence)
+
+
+def test_a_loss_ending_at_the_chance_level_is_a_collapse_not_a_divergence():
+    # Adam at 0.3: falls to 0.03, then the network dies and predicts a constant: 0.693 = ln 2 at the end
+    train = [0.30, 0.12, 0.06, 0.04, 0.033, 0.05, 0.2, 0.5, 0.69, 0.693, 0.693, 0.693]
+    hp = Hyperparameters(learning_rate=0.3, early_stopping=False, epochs=12)
+    diagnosis = diagnose(
+        make_history(train, [t + 0.01 for t in train]), hp, BINARY_BASELINES | {"trivial": {"val_loss": 0.693, "val_metric": 0.5}}
+    )
+    assert diagnosis.verdict == "lr_too_high"
+
+
+# ---------------------------------------------------------------- issue 8: honest good fit
+
+
+def test_a_kept_model_no_better_than_linear_is_not_a_good_fit():
+    # the dashboard's case: converged, close curves, kept validation loss 0.415 vs the linear model's 0.40
+    train = [0.37 + 0.4 * math.exp(-i / 3) for i in range(30)]
+    val = [t + 0.045 for t in train]
+    baselines = {"trivial": {"val_loss": 0.69, "val_metric": 0.5}, "linear": {"val_loss": 0.40, "val_metric": 0.82}}
+    hp = Hyperparameters(epochs=30, early_stopping=False)
+    diagnosis = diagnose(make_history(train, val, 0.83, 0.82), hp, baselines)
+    assert diagnosis.verdict == "underfitting"
+    assert diagnosis.title == "Underfitting: no better than a linear model"
+    assert any("the linear model's 0.4" in line for line in diagnosis.evidence), diagnosis.evidence
+    _recommendations_are_consistent(diagnosis, hp)
+    # 10 % better than linear: a good fit, and the summary says what it was checked against
+    better = diagnose(make_history(train, [v - 0.06 for v in val], 0.83, 0.82), hp, baselines)
+    assert better.verdict == "good_fit"
+    assert "beats a linear model's (0.4)" in better.summary
+
+
+def test_an_overfit_rescued_by_early_stopping_that_loses_to_linear_is_still_overfitting():
+    train, val = overfitting_curves(n=20, best=8)
+    best_val = min(val)
+    baselines = {"trivial": {"val_loss": 0.69, "val_metric": 0.5}, "linear": {"val_loss": 0.99 * best_val, "val_metric": 0.9}}
+    diagnosis = diagnose(make_history(train, val), Hyperparameters(early_stopping=True, patience=12), baselines)
+    assert diagnosis.verdict == "overfitting"  # restored epoch 8 is 1 % worse than linear: regularize, do not stop here
+
+
+def test_good_fit_summary_says_what_was_checked():
+    train, val = converged_curves()
+    without = diagnose(make_history(train, val))
+    assert without.verdict == "good_fit"
+    assert "baselines" in without.summary and "clearly beats" not in without.summary
+    assert any(line.startswith("no baselines in a log") for line in without.evidence)
+    logged = diagnose(make_history(train, val, 0.96, 0.95), metric_name="accuracy")
+    assert logged.verdict == "good_fit" and "chance level" in logged.summary
+    with_baselines = diagnose(make_history(train, val, 0.96, 0.95), Hyperparameters(epochs=30), BINARY_BASELINES)
+    assert "linear model" in with_baselines.summary
+    assert not any(line.startswith("no baselines") for line in with_baselines.evidence)
+
+
+def test_a_log_without_validation_is_judged_on_its_training_loss_not_called_diverged():
+    # validation never logged (NaN in every epoch): not a blow-up; training still falls 6 % in the last epoch
+    train = [1.99, 1.4, 1.1, 0.9, 0.78, 0.68, 0.6, 0.559, 0.514, 0.483]
+    diagnosis = diagnose(make_history(train, [math.nan] * 10))
+    assert diagnosis.verdict == "not_converged"
+    assert any("judged on the training loss" in line for line in diagnosis.evidence)
+    # a validation loss that was measured and then became NaN is still a divergence
+    assert diagnose(make_history(train, [1.0, 0.9, math.nan] + [math.nan] * 7)).verdict == "diverged"
+
+
+def test_validation_at_its_best_while_training_still_falls_fast_is_not_converged():
+    # val flattens at its best over the last three epochs (0.3169, 0.3171, 0.3173) while training falls 8 % per epoch
+    train = [5.82, 2.1, 1.5, 1.2, 1.0, 0.9, 0.8, 0.727, 0.68, 0.627]
+    val = [1.463, 0.9, 0.6, 0.5, 0.42, 0.37, 0.34, 0.3169, 0.3171, 0.3173]
+    assert diagnose(make_history(train, val, math.nan, 0.89), metric_name="acc").verdict == "not_converged"

@@ -60,12 +60,14 @@ def test_nan_cells_are_kept_as_nan(tmp_path):
     assert history[0].val_loss == 1.1
 
 
-def test_missing_val_loss_is_a_data_error(tmp_path):
-    with pytest.raises(DataError) as info:
-        read_history_csv(_write(tmp_path, "epoch,loss,accuracy\n0,1.0,0.5\n1,0.8,0.6\n"))
-    message = str(info.value)
-    assert "val_loss" in message
-    assert "accuracy" in message  # it lists what it found
+def test_a_log_without_validation_loss_is_read_and_says_so(tmp_path):
+    # Issue 8: real logs without validation (a training-only loop) are read; val_loss is NaN for lack
+    # of one, which val_loss_missing tells apart from a blow-up.
+    log = read_training_log(_write(tmp_path, "epoch,loss,accuracy\n0,1.0,0.5\n1,0.8,0.6\n"))
+    assert log.history["train_loss"] == [1.0, 0.8]
+    assert all(math.isnan(v) for v in log.history["val_loss"])
+    assert log.val_loss_missing == (1, 2) and not log.has_val_loss
+    assert any(note.startswith("The log has no validation loss") for note in log.notes)
 
 
 def test_missing_training_loss_is_a_data_error(tmp_path):
@@ -143,8 +145,9 @@ def test_keras_regression_sample_keeps_mae_out_of_the_verdict():
         "Keras counts epochs from 0: epoch 0 of the log is epoch 1 here.",
         "Metric `mae`: lower is better, so the verdict reads the losses only "
         "(the rule on the train/validation metric gap assumes higher is better).",
-        "Not used: `learning_rate`.",
     ]
+    assert log.columns["learning_rate"] == "learning_rate"  # read into learning_rates, so no longer "Not used"
+    assert log.learning_rates == [float(row["learning_rate"]) for row in rows]
     diagnosis = diagnose_log(log)
     assert diagnosis.verdict == "good_fit"
     assert not any("nan" in line for line in diagnosis.evidence), diagnosis.evidence
@@ -342,26 +345,6 @@ def test_lightning_test_rows_are_ignored():
         (b"epoch,loss,val_loss\n-1,0.9,0.95\n", "row 2, column epoch: expected a whole number (0, 1, 2, ...), got '-1'"),
         (b"epoch,loss,val_loss\n0,0.9,0.95\n,0.8,0.9\n", "row 3, column epoch: expected the epoch number, got an empty cell"),
         (
-            b"epoch,loss,val_loss\n0,0.9,0.95\n1,0.8,0.9\n1,0.7,0.85\n",
-            "row 4: epoch 1 appears again (row 3); a one-row-per-epoch log needs increasing epochs. "
-            "Does the file hold two runs (CSVLogger(append=True))? Keep one run's rows.",
-        ),
-        (
-            b"epoch,loss,val_loss\n0,0.9,0.95\n1,0.8,0.9\n0,0.95,0.97\n",
-            "row 4: epoch 0 goes back from 1 (row 3); a one-row-per-epoch log needs increasing epochs. "
-            "Does the file hold two runs (CSVLogger(append=True))? Keep one run's rows.",
-        ),
-        (
-            b"epoch,loss,accuracy\n0,0.9,0.5\n",
-            "the log needs a validation loss column (val_loss); found columns: epoch, loss, accuracy. "
-            "Keras writes val_loss only when fit() is given validation_data or validation_split",
-        ),
-        (
-            b"epoch,step,train_loss_step\n0,9,0.9\n",
-            "the log needs a validation loss column (val_loss); found columns: epoch, step, train_loss_step. "
-            "Lightning logs val_loss when validation_step calls self.log('val_loss', ...)",
-        ),
-        (
             b"epoch,step,val_loss\n0,9,0.9\n",
             "the log needs a training loss column (train_loss or loss, or train_loss_epoch / train_loss_step); "
             "found columns: epoch, step, val_loss",
@@ -380,16 +363,8 @@ def test_lightning_test_rows_are_ignored():
             "row 2, column step: expected a whole number (0, 1, 2, ...), got 'nine'",
         ),
         (
-            b"epoch,step,train_loss,val_loss\n0,9,0.9,\n1,19,0.8,\n",
-            "column val_loss has no values in any row: did validation run? a diagnosis needs both losses per epoch",
-        ),
-        (
             b"epoch,step,train_loss,val_loss\n0,9,,0.9\n1,19,0.8,\n",
             "no epoch has both a training and a validation loss: did validation run at the end of an epoch?",
-        ),
-        (
-            b"epoch,step,train_loss,val_loss\n1,9,0.9,\n1,9,,0.95\n0,19,0.8,\n",
-            "row 4: epoch goes back from 1 (row 3) to 0; a metrics.csv holds one run, in epoch order. Keep one run's rows.",
         ),
         (
             b'{"loss": [0.9, 0.8]}',
@@ -415,17 +390,11 @@ def test_lightning_test_rows_are_ignored():
         "fractional-epoch",
         "negative-epoch",
         "empty-epoch",
-        "repeated-epoch",
-        "two-runs-appended",
-        "keras-without-validation",
-        "lightning-without-validation",
         "lightning-without-training-loss",
         "lightning-without-epoch-column",
         "lightning-value-without-epoch",
         "lightning-text-step",
-        "lightning-validation-never-logged",
         "lightning-losses-never-in-one-epoch",
-        "lightning-two-runs",
         "json",
         "binary",
         "not-utf8",
@@ -445,3 +414,238 @@ def test_a_folder_is_not_a_log(tmp_path):
     with pytest.raises(DataError) as info:
         read_training_log(tmp_path)
     assert str(info.value) == f"{tmp_path} is a folder; give the CSV file inside it (Lightning: metrics.csv)"
+
+
+# ---------------------------------------------------------------- issue 8: layouts of real logs (tests/logs/real)
+
+
+def test_several_runs_in_one_file_the_last_with_two_epochs_is_read():
+    # An aborted 1-epoch run, then a 3-epoch run, then a 2-epoch run (CSVLogger(append=True)).
+    log = _read("epoch,loss,val_loss\n0,2.0,2.1\n0,1.0,1.1\n1,0.9,1.0\n2,0.8,0.95\n0,0.7,0.8\n1,0.6,0.7\n")
+    assert log.runs == 3
+    assert log.history["train_loss"] == [0.7, 0.6] and [r.epoch for r in log.history] == [1, 2]
+    assert "The file holds 3 runs (epochs restart at rows 3 and 6); read the last, 2 epochs (rows 6-7)." in log.notes
+
+
+def test_an_aborted_one_epoch_run_before_the_real_run_is_read_not_refused():
+    log = _read("epoch,loss,val_loss\n0,2.0,2.1\n0,1.0,1.1\n1,0.9,1.0\n2,0.8,0.95\n3,0.7,0.9\n")
+    assert len(log.history) == 4 and log.history[0].train_loss == 1.0
+    assert log.notes[0].startswith("The file holds 2 runs (epochs restart at row 3); read the last, 4 epochs")
+
+
+def test_a_trailing_one_epoch_run_is_passed_over_for_the_run_before_it():
+    log = _read("epoch,loss,val_loss\n1,1.0,1.1\n2,0.9,1.0\n3,0.8,0.95\n1,2.0,2.1\n")
+    assert log.history["train_loss"] == [1.0, 0.9, 0.8]
+    assert "read the last with 2 or more epochs (later runs have 1 epoch), 3 epochs (rows 2-4)" in log.notes[0]
+
+
+def test_a_run_label_column_is_named_in_the_runs_note():
+    log = _read("model,epoch,train_loss,val_loss\nA,1,1.0,1.1\nA,2,0.9,1.0\nB,1,0.8,0.9\nB,2,0.7,0.8\n")
+    assert log.history["train_loss"] == [0.8, 0.7]
+    assert log.notes[0].endswith("2 epochs (rows 4-5, model B).")
+    assert log.notes[-1] == "Not used: `model`."
+
+
+def test_lightning_runs_appended_read_the_last():
+    log = _read(LIGHTNING_HEADER + "0,9,0.9,,\n0,9,,,1.0\n1,19,0.8,,\n1,19,,,0.9\n0,9,0.7,,\n0,9,,,0.8\n1,19,0.6,,\n1,19,,,0.7\n")
+    assert log.history["train_loss"] == [0.7, 0.6] and log.runs == 2
+
+
+def test_a_short_row_in_an_earlier_run_is_passed_over_but_not_in_the_run_read():
+    log = _read("epoch,loss,val_loss\n0\n0,1.0,1.1\n1,0.9,1.0\n")
+    assert log.history["val_loss"] == [1.1, 1.0]
+    with pytest.raises(DataError, match=r"^row 3 has 1 cell\(s\) but the header names 3 columns"):
+        _read("epoch,loss,val_loss\n0,1.0,1.1\n1\n")
+
+
+def test_keras_append_rows_longer_than_the_first_runs_header_are_its_val_twins():
+    log = read_training_log(b"epoch;loss\r\n0;0.5\r\n0;0.4;0.45\r\n1;0.3;0.41\r\n", name="log.csv")
+    assert log.history["val_loss"] == [0.45, 0.41]
+    assert log.columns["val_loss"] == "val_loss"
+    assert "so they are read as `val_loss`, in Keras' order" in log.notes[0]
+
+
+def test_accuracy_in_percent_is_read_as_a_fraction():
+    log = _read("epoch,train_loss,train_acc,val_loss,val_acc\n1,1.0,50.0,1.1,45.5\n2,0.8,70.0,0.9,60.25\n")
+    assert log.history["train_metric"] == [0.5, 0.7]
+    assert log.history["val_metric"] == pytest.approx([0.455, 0.6025])
+    assert "`val_acc` is in percent (up to 60.25): read as a fraction (divided by 100)." in log.notes
+
+
+def test_accuracy_as_a_fraction_is_left_alone():
+    log = _read("epoch,train_loss,train_acc,val_loss,val_acc\n1,1.0,0.5,1.1,0.45\n")
+    assert log.history["val_metric"] == [0.45] and not any("percent" in n for n in log.notes)
+
+
+TEXT_LOG = """2025-04-24 21:16:20,207 - INFO - Class weights: [1.02, 9.40]
+2025-04-24 21:17:53,828 - INFO - Epoch [1/50], Train Loss: 1.9463, Train Acc: 20.34%, Val Loss: 1.9097, Val Acc: 17.37%
+2025-04-24 21:17:53,900 - INFO - Saved best model at epoch 1
+2025-04-24 21:19:45,876 - INFO - Epoch [2/50], Train Loss: 1.9370, Train Acc: 22.31%, Val Loss: 1.8992, Val Acc: 24.71%
+2025-04-24 21:21:00,000 - INFO - Total training epochs: 50
+2025-04-24 21:21:15,541 - INFO - Epoch [1/50], Train Loss: 1.9385, Train Acc: 22.06%, Val Loss: 1.8775, Val Acc: 17.72%
+2025-04-24 21:22:53,539 - INFO - Epoch [2/50], Train Loss: 1.8916, Train Acc: 22.37%, Val Loss: 1.7674, Val Acc: 29.27%
+2025-04-24 21:24:46,063 - INFO - Epoch [3/50], Train Loss: 1.7140, Train Acc: 35.58%, Val Loss: 1.5319, Val Acc: 42.57%
+"""
+
+
+def test_text_log_lines_among_other_lines_with_percent_and_two_runs():
+    log = _read(TEXT_LOG)
+    assert log.format == "text" and log.format_title == "text training log"
+    assert log.history["train_loss"] == [1.9385, 1.8916, 1.7140]
+    assert log.history["val_loss"] == [1.8775, 1.7674, 1.5319]
+    assert log.history["val_metric"] == pytest.approx([0.1772, 0.2927, 0.4257])
+    assert log.columns == {
+        "train_loss": "Train Loss",
+        "val_loss": "Val Loss",
+        "train_metric": "Train Acc",
+        "val_metric": "Val Acc",
+    }
+    assert log.notes[0] == "Text log: 5 line(s) with an epoch number and a loss read; 3 other line(s) skipped."
+    assert log.notes[1] == "The file holds 2 runs (epochs restart at row 6); read the last, 3 epochs (rows 6-8)."
+    assert "`Val Acc` is in percent (up to 42.57): read as a fraction (divided by 100)." in log.notes
+
+
+def test_text_log_pipe_segments_give_a_bare_label_the_split_before_it():
+    log = _read(
+        "INFO - Epoch 1/50 | Train Loss: 0.2143 Acc: 0.8993 | Val Loss: 0.0870 Acc: 0.9710\n"
+        "INFO - Model saved: ckpt_acc_0.9710.pth\n"
+        "INFO - Epoch 2/50 | Train Loss: 0.0909 Acc: 0.9675 | Val Loss: 0.0768 Acc: 0.9720\n"
+    )
+    assert log.history["train_metric"] == [0.8993, 0.9675]
+    assert log.history["val_metric"] == [0.9710, 0.9720]
+    assert log.columns["train_metric"] == "Train Acc" and log.columns["val_metric"] == "Val Acc"
+
+
+def test_text_log_with_a_learning_rate_in_brackets():
+    log = _read(
+        "{'epoch': 300.0,\n 'lr_factor': 0.5}\n"
+        "13:55 INFO: Epoch [001/300] - Train Loss: 145.13, Valid Loss: 70.66, LR: [0.001]\n"
+        "13:55 INFO:   [SAVE] Best model at epoch 1.\n"
+        " 13:56 INFO: Epoch [002/300] - Train Loss: 71.43, Valid Loss: 58.69, LR: [0.0005]\n"
+    )
+    assert [r.epoch for r in log.history] == [1, 2]
+    assert log.history["val_loss"] == [70.66, 58.69]
+    assert log.learning_rates == [0.001, 0.0005] and log.columns["learning_rate"] == "LR"
+
+
+def test_text_log_batch_lines_and_end_of_epoch_lines_make_one_epoch():
+    # PyTorch's word_language_model example: running loss every 200 batches, validation at the end.
+    lines = []
+    for epoch in (1, 2):
+        for batch, loss in ((200, 6.5), (400, 6.1)):
+            lines.append(
+                f"| epoch {epoch:3d} | {batch:5d}/ 2983 batches | lr 20.00 | ms/batch 11.61 | loss {loss - epoch:5.2f} | ppl 600"
+            )
+        lines.append("-" * 40)
+        lines.append(f"| end of epoch {epoch:3d} | time: 35.58s | valid loss {5.5 - epoch:5.2f} | valid ppl 245")
+    log = _read("\n".join(lines) + "\n")
+    assert log.runs == 1
+    assert log.history["train_loss"] == [5.1, 4.1]  # the last running loss of each epoch
+    assert log.history["val_loss"] == [4.5, 3.5]
+    assert log.learning_rates == [20.0, 20.0]
+    assert "`loss` is logged every few steps: each epoch shows its last value (a running value, not the epoch mean)." in log.notes
+
+
+def test_text_log_with_a_test_split_only_uses_it_for_validation():
+    log = _read(
+        "INFO - Epoch 1/35, Train Loss: 1.6279, Test Acc: 59.86%\nINFO - Epoch 2/35, Train Loss: 1.2434, Test Acc: 69.33%\n"
+    )
+    assert log.history["val_metric"] == pytest.approx([0.5986, 0.6933])
+    assert not log.has_val_loss
+    assert any("`Test Acc`, measured every epoch, stand(s) in for validation" in n for n in log.notes)
+
+
+def test_a_text_file_without_epoch_lines_is_one_clear_sentence():
+    with pytest.raises(DataError) as info:
+        _read("command on AWS EC2 SSH:\ntraining output:\nTraining complete.\n")
+    assert str(info.value) == (
+        "log.csv is neither a CSV with a header row (epoch,loss,val_loss) nor a text log with lines like "
+        "'Epoch 3/50, Train Loss: 0.41, Val Loss: 0.45'; its first line is 'command on AWS EC2 SSH:'"
+    )
+
+
+YOLO = (
+    "                  epoch,         train/box_loss,         train/cls_loss,   metrics/mAP50-95(B),"
+    "    metrics/mAP50(B),           val/box_loss,           val/cls_loss,      lr/pg0\r\n"
+    "0,1.0,2.0,0,0,0,0,0.01\r\n1,0.9,1.5,0,0,0,0,0.009\r\n2,0.8,1.2,0.45,0.6,1.1,1.3,0.008\r\n"
+)
+
+
+def test_yolo_results_losses_are_sums_of_parts_and_zero_validation_is_missing():
+    log = _read(YOLO)
+    assert log.format == "yolo"
+    assert log.history["train_loss"] == pytest.approx([3.0, 2.4, 2.0])
+    assert math.isnan(log.history[0].val_loss) and log.history[2].val_loss == pytest.approx(2.4)
+    assert log.val_loss_missing == (1, 2) and log.has_val_loss
+    assert math.isnan(log.history[0].val_metric) and log.history[2].val_metric == 0.45  # mAP50-95 first
+    assert log.metric_name == "map50_95_b" and log.metric_higher_is_better is True
+    assert log.learning_rates == [0.01, 0.009, 0.008]
+    assert "The training loss is the sum train/box_loss + train/cls_loss (as Ultralytics adds them)." in log.notes
+    assert "Validation loss 0 in row(s) 2, 3: validation was off in those epochs" in " ".join(log.notes)
+
+
+def test_cr_cr_lf_line_ends_are_one_line_break():
+    log = read_training_log(KERAS.replace("\n", "\r\r\n").encode(), name="log.csv")
+    assert log.history["val_loss"] == [0.95, 0.80, 0.72]
+    assert log.notes[0] == "Lines end in \\r\\r\\n (written twice in Windows text mode): each is read as one line break."
+
+
+def test_blank_lines_between_rows_and_camel_case_names():
+    log = _read("Epoch,TrainLoss,ValLoss,ValAcc\n\n1,5.8,1.46,0.70\n\n2,2.3,0.76,0.79\n\n")
+    assert log.history["train_loss"] == [5.8, 2.3] and log.history["val_metric"] == [0.70, 0.79]
+
+
+def test_learning_rate_column_is_kept_per_epoch():
+    log = _read("epoch,accuracy,learning_rate,loss,val_accuracy,val_loss\n0,0.5,0.001,1.0,0.4,1.1\n1,0.6,0.0005,0.9,0.5,1.0\n")
+    assert log.learning_rates == [0.001, 0.0005]
+    assert log.columns["learning_rate"] == "learning_rate"
+    assert log.describe().endswith("learning rate from `learning_rate`.")
+    assert _read(KERAS).learning_rates is None
+
+
+def test_lightning_learning_rate_on_step_rows_only_is_not_per_epoch():
+    log = read_training_log(LOGS / "lightning_step_only.csv")
+    assert log.learning_rates is None and "learning_rate" not in log.columns
+
+
+def test_batch_rows_with_a_summary_row_per_epoch():
+    log = _read(
+        "Epoch,Batch,Loss\r\n1,1,0.24\r\n1,101,22.7\r\n1,summary,1.99,0.30,6986\r\n"
+        "2,1,0.15\r\n2,101,16.5\r\n2,summary,1.50,0.49,6986\r\n"
+    )
+    assert log.format == "plain" and log.history["train_loss"] == [1.99, 1.50]
+    assert not log.has_val_loss
+    assert "6 rows (several per epoch, by `Batch`) aggregated into 2 epochs" in " ".join(log.notes)
+
+
+def test_two_validation_sets_the_first_is_read_and_named():
+    log = _read(
+        "epoch,train_loss,train_acc,real_val_loss,real_val_acc,font_val_loss,font_val_acc\n"
+        "1,2.0,0.6,0.9,0.9,1.7,0.7\n2,0.9,0.9,0.8,0.95,1.6,0.75\n"
+    )
+    assert log.columns == {
+        "train_loss": "train_loss",
+        "val_loss": "real_val_loss",
+        "train_metric": "train_acc",
+        "val_metric": "real_val_acc",
+    }
+    assert log.history["val_loss"] == [0.9, 0.8]
+    assert "Several validation sets: read `real_val_loss` (the first), not `font_val_loss`." in log.notes
+
+
+def test_multi_output_keras_reads_the_total_losses():
+    log = _read("epoch,a_pred_loss,b_pred_loss,loss,val_a_pred_loss,val_b_pred_loss,val_loss\n0,0.2,0.3,0.5,0.25,0.3,0.55\n")
+    assert log.history["train_loss"] == [0.5] and log.history["val_loss"] == [0.55]
+    assert any(n.startswith("Losses per output (`a_pred_loss`") for n in log.notes)
+
+
+def test_a_text_phase_column_is_not_a_run_boundary():
+    log = _read("epoch,phase,train_loss,val_loss\n1,warmup,1.0,1.1\n2,warmup,0.9,1.0\n3,full,0.8,0.9\n")
+    assert len(log.history) == 3 and log.runs == 1
+    assert log.notes == ["Not used: `phase`."]
+
+
+def test_no_plain_loss_column_takes_the_mean_loss():
+    log = _read("data_loss,epoch,mean_loss,step\nnan,0,nan,492\nnan,1,nan,985\n")
+    assert log.columns["train_loss"] == "mean_loss" and len(log.history) == 2
+    assert all(math.isnan(v) for v in log.history["train_loss"]) and not log.has_val_loss

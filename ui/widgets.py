@@ -32,7 +32,7 @@ from core.data import (
     read_table,
     to_safe_csv,
 )
-from core.diagnosis import Diagnosis
+from core.diagnosis import Diagnosis, heading
 from core.history import History
 from core.hyperparameters import (
     ACTIVATIONS,
@@ -312,20 +312,12 @@ def parameter_table(dataset: Dataset, hp: Hyperparameters) -> None:
     st.sidebar.dataframe(frame, hide_index=True, width="stretch")
 
 
-VERDICT_TITLES = {
-    "diverged": ("Diverged", "error"),
-    "lr_too_high": ("Learning rate too high", "error"),
-    "not_converged": ("Not converged yet", "warning"),
-    "underfitting": ("Underfitting", "warning"),
-    "overfitting": ("Overfitting", "warning"),
-    "good_fit": ("Good fit", "success"),
-}
-
-
 def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters | None, *, applicable: bool = True) -> None:
-    """The verdict, its evidence and the advice; `applicable=False` (a log: no knobs here) shows no Apply buttons."""
-    title, kind = VERDICT_TITLES[diagnosis.verdict]
-    box = {"error": st.error, "warning": st.warning, "success": st.success}[kind]
+    """The verdict, its evidence and the advice; `applicable=False` (a log: no knobs here) shows no Apply buttons.
+
+    Title, colour and wording are the rule's own (core.diagnosis.rules)."""
+    title, kind = heading(diagnosis)
+    box = {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.warning)
     box(f"**Verdict: {title}** — {diagnosis.summary}")
     with st.container(border=True, key="evidence"):
         st.markdown("**Evidence**")
