@@ -3,13 +3,19 @@
 Run with `make run`. Pages are listed here (pages/ holds pages only; their shared pieces are in ui/).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import session
 
+# Shipped, not named: a ":material/…:" or emoji page icon makes the browser fetch the favicon from
+# fonts.gstatic.com / jsdelivr on every load, which fails in an offline classroom.
+FAVICON = str(Path(__file__).resolve().parent / "ui" / "assets" / "favicon.png")
+
 
 def main() -> None:
-    st.set_page_config(page_title="FitLab", page_icon=":material/monitoring:", layout="wide")
+    st.set_page_config(page_title="FitLab", page_icon=FAVICON, layout="wide")
     session.workspace()  # every page keeps ?ws=<id> in the URL: a reload or a bookmark finds its runs and knobs
     pages = [
         st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),

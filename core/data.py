@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -187,7 +188,16 @@ ROW_CAP = 100_000  # rows a CSV trains on; a bigger file trains on a seeded rand
 MAX_CLASSES = 100  # more classes than this cannot be learned from a classroom-sized file
 MIN_CLASS_ROWS = 3  # one row each for training, validation and test
 DISTINCT_PER_ROW = 0.9  # share of distinct values from which a text column is an identifier or free text
-TARGET_NAMES = ("target", "label", "class", "y", "outcome")  # preferred default targets, case-insensitive
+# Preferred default targets, case-insensitive: the generic names, and the targets of the classroom
+# classics (iris and penguins: species; titanic: survived).
+TARGET_NAMES = ("target", "label", "class", "y", "outcome", "species", "survived")
+LABEL_CLASSES = (2, 20)  # distinct values of a text/boolean column that reads as a label to predict
+# The network computes in float32: a number beyond its range (or ±inf) cannot be one of its inputs or
+# targets, and scikit-learn's scaling overflows on it. Such values are counted and treated as missing.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+WHOLE_LIMIT = 2.0**53  # beyond this every float is whole: such numbers are amounts, never class labels
+TOO_LARGE = "too large for float32 (beyond ±3.4e38) or infinite"
+SCALED_LIMIT = 1e12  # a scaled value beyond this many training standard deviations would overflow the losses
 ID_NAME = re.compile(r"(^|[\s_.-])(id|uuid|guid|key|index|idx|rownum|row|no|nr)$|^(id|uuid|guid)([\s_.-]|$)|^#$", re.IGNORECASE)
 CAMEL_ID = re.compile(r"[a-z](Id|ID)$")  # PassengerId, customerID; case matters ("paid" is not an ID)
 UNNAMED = re.compile(r"^(column \d+|unnamed.*|index)$", re.IGNORECASE)
@@ -225,6 +235,7 @@ class ColumnInfo:
     rows: int
     example: str
     reason: str = ""  # why it cannot be a feature; empty when it can
+    too_large: int = 0  # numbers beyond float32's range or ±inf, counted in `missing`
     date_format: str | None = None
     date_order: str = ""  # e.g. "day/month/year", for the note
 
@@ -262,19 +273,44 @@ def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
 
 def _is_whole(values: pd.Series) -> bool:
     numbers = values.to_numpy(dtype=float)
-    return bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
+    return bool(np.all(np.abs(numbers) < WHOLE_LIMIT) and np.all(numbers == np.round(numbers)))
+
+
+def too_large(column: pd.Series) -> pd.Series:
+    """True where a number is ±inf or beyond float32's range; False for text, booleans and gaps.
+
+    Integer columns never are: int64 and uint64 end near 1.8e19, far inside float32's 3.4e38.
+    """
+    if not pd.api.types.is_float_dtype(column):
+        return pd.Series(False, index=column.index)
+    with np.errstate(invalid="ignore"):
+        return pd.Series(np.abs(column.to_numpy(dtype=float, na_value=np.nan)) > FLOAT32_MAX, index=column.index)
+
+
+def without_too_large(column: pd.Series) -> tuple[pd.Series, int]:
+    """The column with its too-large and infinite numbers made missing, and how many there were."""
+    mask = too_large(column)
+    count = int(mask.sum())
+    return (column.mask(mask) if count else column), count
+
+
+def _no_values(overflow: int, rows: int) -> str:
+    if not overflow:
+        return DROP_REASONS["empty"]
+    if overflow == rows:
+        return f"no usable values: all {overflow} are {TOO_LARGE}"
+    return f"no usable values: {overflow} are {TOO_LARGE}, the other {rows - overflow} missing"
 
 
 def column_info(name: str, column: pd.Series) -> ColumnInfo:
+    column, overflow = without_too_large(column)
     present = column.dropna()
-    if pd.api.types.is_float_dtype(column):
-        present = present[np.isfinite(present.to_numpy(dtype=float))]
     rows, missing = len(column), len(column) - len(present)
     distinct = int(present.nunique())
     example = str(present.iloc[0])[:40] if len(present) else ""
-    info = ColumnInfo(name, "number", missing, distinct, rows, example)
+    info = ColumnInfo(name, "number", missing, distinct, rows, example, too_large=overflow)
     if len(present) == 0:
-        info.kind, info.reason = "empty", DROP_REASONS["empty"]
+        info.kind, info.reason = "empty", _no_values(overflow, rows)
         return info
     if distinct == 1:
         info.kind, info.reason = "constant", f"the same value ({example!r}) in every row"
@@ -305,11 +341,26 @@ def analyze_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
     return [column_info(str(name), frame[name]) for name in frame.columns]
 
 
+def _reads_as_label(info: ColumnInfo) -> bool:
+    return info.kind in ("category", "boolean") and LABEL_CLASSES[0] <= info.distinct <= LABEL_CLASSES[1]
+
+
 def default_target(infos: list[ColumnInfo]) -> str:
-    """A column named like a target, else the last column that could be one."""
-    for info in infos:
-        if info.name.strip().lower() in TARGET_NAMES and info.kind not in ("empty", "constant"):
-            return info.name
+    """The column a person most likely wants to predict.
+
+    1. A column named like a target (`TARGET_NAMES`, in that order of preference).
+    2. A label column (text or boolean, 2-20 distinct values) at an end of the table: the last column,
+       else the first. Tables put the thing to predict at an end (scikit-learn/UCI exports last,
+       penguins or mushrooms first); label columns in the middle (island, sex) describe the rows.
+    3. The last label column anywhere, else the last usable column (a number: regression).
+    """
+    named = [i for i in infos if i.name.strip().lower() in TARGET_NAMES and i.kind not in ("empty", "constant")]
+    if named:  # "target" before "label" ... before "species": the generic names say it outright
+        return min(named, key=lambda i: TARGET_NAMES.index(i.name.strip().lower())).name
+    labels = [i for i in infos if _reads_as_label(i)]
+    if labels:
+        ends = [infos[-1], infos[0]]
+        return next((i.name for i in ends if i in labels), labels[-1].name)
     candidates = [i for i in infos if i.kind in ("number", "boolean", "category")]
     return (candidates or infos)[-1].name
 
@@ -323,11 +374,13 @@ class TaskGuess:
 
 def guess_task(target: pd.Series) -> TaskGuess:
     """Classification for labels and booleans, regression for fractions; few whole numbers are a question."""
-    values = target.dropna()
+    values = without_too_large(target)[0].dropna()
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return TaskGuess("classification", False, "it holds labels, not numbers")
     distinct = int(values.nunique())
     if not _is_whole(values):
+        if np.all(np.abs(values.to_numpy(dtype=float)) >= WHOLE_LIMIT):
+            return TaskGuess("regression", False, "it holds numbers too large to be class labels")
         return TaskGuess("regression", False, "it holds numbers with fractions")
     if distinct <= 2:
         return TaskGuess("classification", False, f"it holds {distinct} distinct values")
@@ -374,6 +427,8 @@ def profile(infos: list[ColumnInfo], target: str | None = None, exclude: tuple[s
             why = "one-hot: one input per value"
         elif info.kind == "date":
             why = "year, month, day and weekday inputs"
+        if info.too_large and info.kind != "empty" and use != "left out":
+            why = "; ".join(filter(None, [why, f"{info.too_large} value(s) {TOO_LARGE}: treated as missing"]))
         rows.append(
             {
                 "column": info.name,
@@ -423,7 +478,8 @@ def features(
         if name == target or name in exclude:
             continue
         if not info.usable:
-            dropped.setdefault(DROP_REASONS[info.kind], []).append(name)
+            reason = info.reason if info.kind == "empty" else DROP_REASONS[info.kind]  # "constant": one note for all
+            dropped.setdefault(reason, []).append(name)
             continue
         column = frame[name]
         if column.equals(y):
@@ -440,11 +496,9 @@ def features(
         if info.kind == "boolean":
             column = column.astype("float")
         elif info.kind == "number":
-            column = pd.to_numeric(column, errors="coerce").astype(float)
-            infinite_count = int(np.isinf(column.to_numpy()).sum())
-            if infinite_count:
-                infinite.append(f"{name!r} ({infinite_count})")
-                column = column.replace([np.inf, -np.inf], np.nan)
+            column, overflow = without_too_large(pd.to_numeric(column, errors="coerce").astype(float))
+            if overflow:
+                infinite.append(f"{name!r} ({overflow})")
         else:
             column = column.astype("string").astype(object).where(column.notna(), np.nan)
             if info.distinct > MAX_CATEGORIES:
@@ -466,7 +520,10 @@ def features(
             "the rest share one"
         )
     if infinite:
-        notes.append(f"infinite values read as missing in {', '.join(infinite[:5])}")
+        notes.append(
+            f"values {TOO_LARGE}, treated as missing: {', '.join(infinite[:5])}"
+            + (f" and {len(infinite) - 5} more column(s)" if len(infinite) > 5 else "")
+        )
     if imputed:
         notes.append(
             f"missing feature values filled in (median for numbers, most frequent value otherwise): {', '.join(imputed[:5])}"
@@ -530,17 +587,17 @@ def build_dataset(
         raise DataError(f"task must be classification or regression, got {task!r}")
     infos = infos if infos is not None else analyze_columns(frame)
     target_info = next(i for i in infos if i.name == target)
-    y = frame[target]
-    if pd.api.types.is_float_dtype(y):
-        y = y.replace([np.inf, -np.inf], np.nan)
     if target_info.kind == "date":
         raise DataError(f"the target column {target!r} holds dates; pick a column of numbers or labels to predict")
-    missing = int(y.isna().sum())
-    if missing == len(y):
-        raise DataError(f"the target column {target!r} has no values")
+    y, overflow = without_too_large(frame[target])
+    missing = int(y.isna().sum()) - overflow
+    if missing + overflow == len(y):
+        raise DataError(f"the target column {target!r} has {_no_values(overflow, len(y))}")
     if missing:
         notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
-        y = y[y.notna()]
+    if overflow:
+        notes.append(f"dropped {overflow} row(s) whose target {target!r} is {TOO_LARGE}")
+    y = y[y.notna()]
     guess = guess_task(y)
     if task is None:
         task = guess.task
@@ -676,7 +733,8 @@ def prepare(
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             frame[column] = frame[column].astype("string").astype(object).where(frame[column].notna(), np.nan)
-    frame = frame.replace([np.inf, -np.inf], np.nan)
+    for column in frame.columns:  # a frame that did not come through `features`: same rule
+        frame[column] = without_too_large(frame[column])[0]
     x_train, x_val, x_test, y_train, y_val, y_test = _split(frame, target, task, seed)
     pre = _preprocessor(frame)
     try:
@@ -695,23 +753,47 @@ def prepare(
         classes = []
         mean, std = float(y_train.mean()), float(y_train.std(ddof=0)) or 1.0
         # Standardized target: a mean-predictor has loss 1.0, so losses read the same on every dataset.
-        ys = tuple(((y - mean) / std).to_numpy(dtype=np.float32) for y in (y_train, y_val, y_test))
+        with np.errstate(over="ignore"):
+            ys = tuple(((y - mean) / std).to_numpy(dtype=np.float32) for y in (y_train, y_val, y_test))
+    with np.errstate(over="ignore"):
+        xs32 = [np.asarray(x).astype(np.float32) for x in (xt, xv, xs)]
+    _check_scaled(xs32[1:], lambda i: str(pre.get_feature_names_out()[i]).split("__", 1)[-1])
+    if task == "regression":
+        _check_scaled([y.reshape(-1, 1) for y in ys[1:]], lambda i: str(target.name or "the target"))
     return Dataset(
         name=name,
         task=task,
         feature_names=[str(c) for c in frame.columns],
         classes=[str(c) for c in classes],
-        x_train=xt.astype(np.float32),
+        x_train=xs32[0],
         y_train=ys[0],
-        x_val=xv.astype(np.float32),
+        x_val=xs32[1],
         y_val=ys[1],
-        x_test=xs.astype(np.float32),
+        x_test=xs32[2],
         y_test=ys[2],
         preprocessor=pre,
         raw_train=x_train.reset_index(drop=True),
         raw_val=x_val.reset_index(drop=True),
         notes=notes,
     )
+
+
+def _check_scaled(arrays: list[np.ndarray], name: Callable[[int], str]) -> None:
+    """Validation and test values, scaled by the training rows, that no float32 loss survives.
+
+    Scaled training values lie within ±sqrt(rows); a validation value 1e30 training standard
+    deviations away (a row typed in other units) would square to inf in the network's loss and in the
+    baselines' — a typo or a unit error, not something to learn from.
+    """
+    for array in arrays:
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(array) <= SCALED_LIMIT)  # NaN and inf included
+        if bad.any():
+            column = name(int(np.flatnonzero(bad.any(axis=0))[0]))
+            raise DataError(
+                f"column {column!r} has validation or test values more than {SCALED_LIMIT:.0e} standard "
+                "deviations from its training values, too far for float32 losses; fix or remove those rows"
+            )
 
 
 def _natural_key(value: Any) -> tuple[int, Any]:

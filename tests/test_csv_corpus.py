@@ -20,8 +20,10 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
+from core.baselines import compute_baselines
 from core.cli import main
 from core.data import (
+    FLOAT32_MAX,
     ROW_CAP,
     DataError,
     analyze_columns,
@@ -83,7 +85,11 @@ TRAINS: dict[str, tuple[str, str, list[str]]] = {
     ),
     "thousands_separators.csv": ("label", "classification", []),
     "spaces_after_delimiters.csv": ("label", "classification", []),
-    "infinite_values.csv": ("label", "classification", ["infinite values read as missing in 'size' (3)", FILLED + "'size' (3)"]),
+    "infinite_values.csv": (
+        "label",
+        "classification",
+        ["values too large for float32 (beyond ±3.4e38) or infinite, treated as missing: 'size' (3)", FILLED + "'size' (3)"],
+    ),
     "booleans.csv": ("label", "classification", [FILLED + "'member' (40)"]),
     "iso_dates.csv": (
         "label",
@@ -519,6 +525,7 @@ def _mutate(content: bytes, rng: np.random.Generator) -> bytes:
             data[at:at] = bytes(rng.integers(0, 256, int(rng.integers(1, 6)), dtype=np.uint8))
         elif kind == 2:
             tokens = [b'"', b",", b";", b"\t", b"\n", b"\r", b"\x00", b"inf", b"?", b"=1+2", b"2024-13-01", b"TRUE"]
+            tokens += [b"-inf", b"1e308", b"3.5e38", b"1e-320", b"-0.0", b"1" + b"0" * 30]
             data[at:at] = tokens[int(rng.integers(0, len(tokens)))]
         else:
             data = data[:at]
@@ -542,3 +549,128 @@ def test_damaged_files_train_or_say_why_never_crash() -> None:
             assert str(exc) and "\n" not in str(exc)
             outcomes["refused"] += 1
     assert outcomes["trained"] > 10 and outcomes["refused"] > 10, outcomes
+
+
+# Numbers a float32 network cannot take (±inf, beyond ±3.4e38) and numbers that are merely odd
+# (denormals, -0.0, float32's own maximum, whole numbers too long for int64).
+TOO_LARGE_VALUES = ["inf", "-inf", "Infinity", "1e308", "-1e308", "3.5e38", f"{FLOAT32_MAX * 10:.8g}", "1" + "0" * 30]
+ODD_VALUES = ["1e-320", "-1e-320", "-0.0", f"{FLOAT32_MAX:.9g}", "-" + "9" * 25, "nan", ""]
+
+
+def _extreme_csv(rng: np.random.Generator) -> bytes:
+    """A small table whose number columns hold a random share (none to all) of extreme values."""
+    rows = int(rng.integers(12, 70))
+    columns: dict[str, list[str]] = {}
+    for index in range(int(rng.integers(2, 5))):
+        kind = ["float", "int", "label"][int(rng.integers(0, 3))]
+        if kind == "float":
+            values = [f"{v:.4g}" for v in rng.normal(0, 10.0 ** int(rng.integers(-3, 30)), rows)]
+        elif kind == "int":
+            values = [str(v) for v in rng.integers(0, int(rng.choice([2, 5, 1000])), rows)]
+        else:
+            values = [["red", "green", "blue"][int(v)] for v in rng.integers(0, 3, rows)]
+        share = float(rng.choice([0.0, 0.05, 0.3, 1.0]))
+        pool = TOO_LARGE_VALUES + ODD_VALUES
+        for row in np.flatnonzero(rng.random(rows) < share):
+            values[row] = pool[int(rng.integers(0, len(pool)))]
+        columns[f"c{index}"] = values
+    header = ",".join(columns)
+    body = "\n".join(",".join(cells) for cells in zip(*columns.values(), strict=True))
+    return (header + "\n" + body + "\n").encode()
+
+
+def test_numeric_extremes_train_or_say_why_never_reach_a_library() -> None:
+    """±inf and numbers beyond float32 once reached scikit-learn ("LogisticRegression does not accept
+    missing values encoded as NaN"): every such file now trains with finite inputs, losses and
+    baselines, or is refused with one sentence."""
+    rng = np.random.default_rng(308)
+    outcomes = {"trained": 0, "refused": 0}
+    hyperparameters = Hyperparameters(hidden_layers=1, width=4, epochs=1, batch_size=32, seed=0)
+    for _ in range(60):
+        content = _extreme_csv(rng)
+        try:
+            table = read_table(content)
+            infos = analyze_columns(table.frame)
+            names = [info.name for info in infos]
+            target = default_target(infos) if rng.random() < 0.5 else names[int(rng.integers(0, len(names)))]
+            profile(infos, target=target)
+            task = [None, "classification", "regression"][int(rng.integers(0, 3))]
+            dataset = build_dataset(table, target, infos=infos, task=task)
+        except DataError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            outcomes["refused"] += 1
+            continue
+        for array in (dataset.x_train, dataset.x_val, dataset.x_test, dataset.y_train, dataset.y_val, dataset.y_test):
+            assert np.isfinite(array).all(), content
+        baselines = compute_baselines(dataset)
+        assert all(math.isfinite(v) for scores in baselines.values() for v in scores.values()), (content, baselines)
+        (record,) = list(Trainer(dataset, hyperparameters))
+        assert math.isfinite(record.train_loss) and math.isfinite(record.val_loss), content
+        outcomes["trained"] += 1
+    assert outcomes["trained"] > 15 and outcomes["refused"] > 5, outcomes
+
+
+def test_too_large_and_infinite_values_are_counted_as_missing_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["size,weight,huge,label"]
+    extremes = ["inf", "-inf", "1e308", "-1e308", "3.5e38"]
+    for i in range(60):
+        size = extremes[i // 7] if i % 7 == 0 and i < 35 else f"{i / 10:.1f}"
+        label = {3: "inf", 10: "1e308", 17: "-inf"}.get(i, str(i % 2))
+        rows.append(f"{size},{(i * 7) % 11}.5,{extremes[i % 5]},{label}")
+    path = tmp_path / "extremes.csv"
+    path.write_text("\n".join(rows) + "\n")
+    infos = analyze_columns(read_table(path).frame)
+    by_name = {info.name: info for info in infos}
+    assert (by_name["size"].too_large, by_name["size"].missing, by_name["size"].kind) == (5, 5, "number")
+    assert (by_name["huge"].kind, by_name["huge"].too_large) == ("empty", 60)
+    assert (by_name["label"].too_large, by_name["label"].distinct) == (3, 2)
+    table = profile(infos, target="label").set_index("column")
+    assert table.loc["size", "why"] == "5 value(s) too large for float32 (beyond ±3.4e38) or infinite: treated as missing"
+    assert table.loc["size", "missing"] == pytest.approx(5 / 60, abs=0.001)
+    assert table.loc["huge", "why"] == "no usable values: all 60 are too large for float32 (beyond ±3.4e38) or infinite"
+    assert guess_task(read_table(path).frame["label"]).task == "classification"  # 0/1 labels, the inf ignored
+    notes = [
+        "dropped 3 row(s) whose target 'label' is too large for float32 (beyond ±3.4e38) or infinite",
+        "dropped 'huge': no usable values: all 60 are too large for float32 (beyond ±3.4e38) or infinite",
+        "values too large for float32 (beyond ±3.4e38) or infinite, treated as missing: 'size' (5)",
+        FILLED + "'size' (5)",
+    ]
+    dataset = load_csv(path, "label")
+    assert dataset.notes == notes and dataset.classes == ["0", "1"]
+    assert sum(len(y) for y in (dataset.y_train, dataset.y_val, dataset.y_test)) == 57
+    code, out, err = _cli(
+        capsys, "train", "--csv", str(path), "--target", "label", "--epochs", "1", "--width", "4", "--json", "-"
+    )
+    assert code == 0 and err == "".join(f"note: {note}\n" for note in notes)
+    assert json.loads(out)["baselines"]["linear"]["val_loss"] > 0
+
+
+@pytest.mark.parametrize(
+    ("target", "values", "message"),
+    [
+        (
+            "y",
+            ["inf", "1e308", "-3.5e38"],
+            "the target column 'y' has no usable values: all 30 are too large for float32 (beyond ±3.4e38) or infinite",
+        ),
+        (
+            "y",
+            ["inf", ""],
+            "the target column 'y' has no usable values: 15 are too large for float32 (beyond ±3.4e38) or infinite, "
+            "the other 15 missing",
+        ),
+        (
+            "x",
+            ["-inf", "1e309"],
+            "no usable feature columns besides the target 'x': dropped 'y' (no usable values: all 30 are too large for "
+            "float32 (beyond ±3.4e38) or infinite)",
+        ),
+    ],
+)
+def test_nothing_usable_left_is_one_sentence(target: str, values: list[str], message: str) -> None:
+    content = "x,y\n" + "".join(f"{i % 2},{values[i % len(values)]}\n" for i in range(30))
+    with pytest.raises(DataError) as info:
+        load_csv(content.encode(), target)
+    assert str(info.value) == message

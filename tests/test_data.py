@@ -9,15 +9,19 @@ from sklearn import datasets as skdatasets
 
 from core.data import (
     BUILTIN,
+    FLOAT32_MAX,
     REAL,
     SYNTHETIC,
     DataError,
     Dataset,
+    analyze_columns,
+    default_target,
     detect_task,
     load_builtin,
     load_csv,
     prepare,
     read_csv,
+    read_table,
     transform,
 )
 
@@ -297,12 +301,79 @@ def test_constant_feature_columns_still_load():
     assert np.isfinite(ds.x_train).all()
 
 
-def test_infinite_feature_values_are_imputed():
+@pytest.mark.parametrize("extreme", [np.inf, -np.inf, 1e308, -1e308, FLOAT32_MAX * 1.01])
+def test_infinite_and_too_large_feature_values_are_imputed(extreme):
     x = np.arange(40.0)
-    x[3] = np.inf
+    x[3] = extreme
     ds = prepare(pd.DataFrame({"x": x}), pd.Series(np.arange(40.0)), name="t", task="regression")
     for split in (ds.x_train, ds.x_val, ds.x_test):
         assert np.isfinite(split).all()
+    # imputed with the median, so the other rows keep their spread: 0..39 scaled, not squashed to 0
+    assert np.ptp(np.concatenate([ds.x_train, ds.x_val, ds.x_test])) > 3
+
+
+def test_float32_max_itself_is_a_value():
+    x = np.arange(40.0)
+    x[::2] = FLOAT32_MAX  # the largest float32: representable, so kept
+    ds = prepare(pd.DataFrame({"x": x}), pd.Series(np.arange(40) % 2), name="t", task="classification")
+    assert np.isfinite(ds.x_train).all() and len(np.unique(ds.x_train.round(3))) == 2
+
+
+def test_a_validation_value_far_beyond_the_training_spread_is_a_data_error():
+    x = (np.arange(40) % 2).astype(float)
+    x[7] = 1e30  # within float32, but 1e30 standard deviations away when it is not a training row
+    outcomes = set()
+    for seed in range(12):
+        try:
+            ds = prepare(pd.DataFrame({"x": x}), pd.Series(np.arange(40.0)), name="t", task="regression", seed=seed)
+        except DataError as exc:
+            assert str(exc) == (
+                "column 'x' has validation or test values more than 1e+12 standard deviations from its training "
+                "values, too far for float32 losses; fix or remove those rows"
+            )
+            outcomes.add("refused")
+        else:
+            assert all(np.isfinite(a).all() for a in (ds.x_train, ds.x_val, ds.x_test))
+            assert ds.x_train.max() > 3  # the big row trained: scaled, it is just the largest value
+            outcomes.add("trained")
+    assert outcomes == {"trained", "refused"}
+
+
+# ---------------------------------------------------------------- the default target
+
+PENGUINS = """species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year
+""" + "".join(
+    f"{['Adelie', 'Chinstrap', 'Gentoo'][i % 3]},{['Torgersen', 'Biscoe', 'Dream'][i % 3 if i % 5 else 1]},"
+    f"{38 + (i * 7) % 13}.{i % 10},{15 + i % 5}.{(i * 3) % 10},{180 + (i * 11) % 40},{3000 + (i * 97) % 2500},"
+    f"{['male', 'female', ''][i % 3 if i % 7 else 2]},{2007 + i % 3}\n"
+    for i in range(90)
+)
+
+
+def _default(text: str) -> str:
+    return default_target(analyze_columns(read_table(text.encode()).frame))
+
+
+def test_penguins_default_target_is_species_not_year():
+    assert _default(PENGUINS) == "species"
+
+
+def test_an_unnamed_label_column_at_an_end_beats_one_in_the_middle():
+    # penguins with 'species' renamed: the first column is a label (3 values), 'island' and 'sex' in
+    # the middle describe the rows, 'year' last is a number
+    assert _default(PENGUINS.replace("species,", "kind,", 1)) == "kind"
+    last = "weight,colour,grade\n" + "".join(f"{i}.5,{'rgb'[i % 3]},{'ABCD'[i % 4]}\n" for i in range(40))
+    assert _default(last) == "grade"  # the last column is a label: scikit-learn's layout
+    middle = "weight,colour,height\n" + "".join(f"{i}.5,{'rgb'[i % 3]},{i * 2}.5\n" for i in range(40))
+    assert _default(middle) == "colour"  # no label at an end: the last label column anywhere
+    numbers = "a,b,price\n" + "".join(f"{i}.5,{i * 3}.1,{i * 7}.25\n" for i in range(40))
+    assert _default(numbers) == "price"  # no label column: the last number (regression)
+
+
+def test_a_column_named_like_a_target_wins_and_many_valued_text_is_no_label():
+    assert _default(PENGUINS.replace("year", "label")) == "label"  # the name beats the text columns
+    names = "town,weight,code\n" + "".join(f"t{i % 30},{i}.5,{'xy'[i % 2]}{i}\n" for i in range(60))
+    assert _default(names) == "weight"  # 30 towns and an ID-like code: neither is a label
 
 
 # ---------------------------------------------------------------- task detection
