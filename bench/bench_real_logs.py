@@ -15,11 +15,12 @@ import argparse
 import csv
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scenarios import confusion as scenario_confusion  # noqa: E402  (bench/, the script's own folder)
 
 from core.data import DataError  # noqa: E402
 from core.diagnosis import VERDICTS  # noqa: E402
@@ -51,19 +52,7 @@ def run_file(row: dict[str, str]) -> dict[str, Any]:
 
 
 def confusion(rows: list[dict[str, Any]]) -> str:
-    columns = [*VERDICTS, UNREADABLE]
-    counts = Counter((r["label"], r["verdict"]) for r in rows)
-    short = {v: v.replace("_", " ")[:11] for v in columns}
-    lines = [
-        "| label \\ verdict | " + " | ".join(short[v] for v in columns) + " | correct |",
-        "|---" * (len(columns) + 2) + "|",
-    ]
-    for label in VERDICTS:
-        total = sum(counts[(label, v)] for v in columns)
-        if total:
-            cells = [str(counts[(label, v)]) if counts[(label, v)] else "·" for v in columns]
-            lines.append(f"| **{label}** | " + " | ".join(cells) + f" | {counts[(label, label)]}/{total} |")
-    return "\n".join(lines)
+    return scenario_confusion(rows, (UNREADABLE,))
 
 
 def _cell(text: str, limit: int = 220) -> str:

@@ -234,17 +234,19 @@ def run_case(job: tuple[Case, int, bool]) -> dict[str, Any]:
     }
 
 
-def confusion(rows: list[dict[str, Any]]) -> str:
+def confusion(rows: list[dict[str, Any]], extra_columns: tuple[str, ...] = ()) -> str:
+    """Markdown confusion matrix of rows {label, verdict}; `extra_columns` are verdict columns beyond VERDICTS."""
+    columns = [*VERDICTS, *extra_columns]
     counts = Counter((r["label"], r["verdict"]) for r in rows)
-    short = {v: v.replace("_", " ")[:11] for v in VERDICTS}
+    short = {v: v.replace("_", " ")[:11] for v in columns}
     lines = [
-        "| label \\ verdict | " + " | ".join(short[v] for v in VERDICTS) + " | correct |",
-        "|---" * (len(VERDICTS) + 2) + "|",
+        "| label \\ verdict | " + " | ".join(short[v] for v in columns) + " | correct |",
+        "|---" * (len(columns) + 2) + "|",
     ]
     for label in VERDICTS:
-        total = sum(counts[(label, v)] for v in VERDICTS)
+        total = sum(counts[(label, v)] for v in columns)
         if total:
-            cells = [str(counts[(label, v)]) if counts[(label, v)] else "·" for v in VERDICTS]
+            cells = [str(counts[(label, v)]) if counts[(label, v)] else "·" for v in columns]
             lines.append(f"| **{label}** | " + " | ".join(cells) + f" | {counts[(label, label)]}/{total} |")
     return "\n".join(lines)
 

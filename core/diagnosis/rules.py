@@ -17,6 +17,7 @@ labelled scenario suite (bench/scenarios.py) and checked on real logs (bench/ben
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -68,7 +69,7 @@ class Finding:
     handled: str | None = None  # found, but already taken care of (early stopping): a secondary note only
 
 
-class Rule:
+class Rule(ABC):
     """One finding: how to detect it, what to call it, what to advise."""
 
     verdict: ClassVar[str]  # one of VERDICTS
@@ -77,8 +78,9 @@ class Rule:
     summary: ClassVar[str]  # one sentence for a person
     terminal: ClassVar[bool] = False  # the curves are unusable after it: later rules are not run
 
+    @abstractmethod
     def detect(self, s: Signals) -> Finding | None:
-        raise NotImplementedError
+        """The finding with its evidence, or None when the rule does not hold."""
 
     def recommend(self, s: Signals, advice: Advice) -> None:
         """Add recommendations, best first (the verdict's default advice unless overridden)."""
