@@ -11,7 +11,7 @@ import streamlit as st
 from core.charts import loss_figure, metric_figure
 from core.data import DataError
 from core.logs import TrainingLog, diagnose_log, read_training_log
-from ui import widgets
+from ui import verdict
 
 # The sample logs the tests read too: each laid out exactly as its logger writes it.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "tests" / "logs"
@@ -88,7 +88,7 @@ else:
     right.caption("This log has no metric column: only the losses are drawn.")
 
 st.subheader("Diagnosis")
-widgets.diagnosis_card(diagnose_log(log), None, applicable=False)
+verdict.diagnosis_card(diagnose_log(log), None, applicable=False)
 st.caption(
     "A log carries no hyperparameters, so the advice names the knob and the direction; "
     "the baselines and the learning-rate evidence of a FitLab run are not available here."

@@ -16,7 +16,8 @@ from streamlit.delta_generator import DeltaGenerator
 from core.charts import loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
-from ui import evidence, runs, session, widgets
+from ui import data_picker, evidence, knobs, runs, session, verdict
+from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
 REDRAW_SECONDS = 2.0  # at most one redraw every 2 s: each redraw costs Chromium about 0.2 s of its main thread
@@ -34,21 +35,21 @@ st.sidebar.selectbox(
     index=None,
     placeholder="Pick a preset…",
     key="scenario",
-    on_change=widgets.apply_scenario,
+    on_change=knobs.apply_scenario,
     format_func=lambda name: f"{name.replace('_', ' ')}",
     help="Presets that show one fit problem each. They set the dataset and the knobs.",
 )
 if st.session_state.get("scenario"):
     st.sidebar.caption(SCENARIOS[st.session_state["scenario"]]["description"])
 hp_seed = int(st.session_state[session.hp_key("seed")])
-choice = widgets.dataset_widgets(hp_seed)
-hp = widgets.hyperparameter_widgets()
+choice = data_picker.dataset_widgets(hp_seed)
+hp = knobs.hyperparameter_widgets()
 if choice is not None and hp is not None:
-    widgets.parameter_table(choice.dataset, hp)
+    knobs.parameter_table(choice.dataset, hp)
 session.remember_knobs()
 
 
-def start(choice: widgets.DataChoice, hp: Hyperparameters, kind: str) -> None:
+def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> None:
     spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
     session.session_jobs().add(spec.run_id)
     st.session_state["shown_run"] = spec.run_id
@@ -72,7 +73,7 @@ if right.button("Stop", key="stop", disabled=active is None) and active is not N
 if choice is not None:
     ds = choice.dataset
     info.caption(
-        f"Dataset **{widgets.plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
+        f"Dataset **{plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
         f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs. Training runs on {pool.description}."
     )
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")
@@ -104,8 +105,8 @@ if len(history_runs) > 1 and active is None:
 
 def run_heading(view: runs.RunView) -> None:
     """Above every chart: the data and the settings of the run shown, not the sidebar's."""
-    st.markdown(f"**Run {runs.short_id(view.id)}** ({runs.when(view.run)}) on {widgets.plain(runs.data_words(view.run.dataset))}")
-    st.caption(widgets.plain(runs.knob_words(view.hp)))
+    st.markdown(f"**Run {runs.short_id(view.id)}** ({runs.when(view.run)}) on {plain(runs.data_words(view.run.dataset))}")
+    st.caption(plain(runs.knob_words(view.hp)))
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,8 @@ if shown_view is not None and not shown_view.active:
         if view.diagnosis is not None and view.history:
             st.subheader("Diagnosis")
             if view.run.kind == "fix" and "fix" in view.extra:
-                widgets.fix_path(view.extra["fix"], log_scale=log_scale)
-            widgets.diagnosis_card(view.diagnosis, view.hp)
+                verdict.fix_path(view.extra["fix"], log_scale=log_scale)
+            verdict.diagnosis_card(view.diagnosis, view.hp)
             if sentence := evidence.data_sentence():
                 st.info(sentence)
             if "surface" in view.extra:

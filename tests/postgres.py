@@ -35,6 +35,7 @@ def find_binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
+
     def version(path: str) -> int:
         number = Path(path).parts[-3]  # /usr/lib/postgresql/<version>/bin/<name>
         return int(number) if number.isdigit() else 0

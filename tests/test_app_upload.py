@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app_support import APP, last_run, train_until_verdict
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
-from ui.widgets import plain
+from ui.text import plain
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

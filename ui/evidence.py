@@ -15,7 +15,9 @@ from core.jobs import LABELS, submit_run
 from core.learning_curve import LearningCurveResult, interpret
 from core.lr_finder import LrFinderResult
 from ui import runs, session
-from ui.widgets import DataChoice, apply_value, plain
+from ui.data_picker import DataChoice
+from ui.knobs import apply_value
+from ui.text import plain
 
 PANELS = {
     "lr_find": (

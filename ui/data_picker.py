@@ -1,20 +1,12 @@
-"""Widgets shared by the pages: the knobs in the sidebar, the dataset picker, the diagnosis card.
-
-Every hyperparameter widget is keyed `hp_<field>` so that a scenario preset or an Apply button can
-set it through st.session_state before the widget is drawn; `ui.session` keeps their values when
-another page is shown and across reloads.
-"""
+"""The dataset picker: a built-in dataset and its settings, or an uploaded CSV (read, choose the target, preview)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from core.charts import fix_path_figure
 from core.data import (
     BUILTIN,
     ROW_CAP,
@@ -32,77 +24,9 @@ from core.data import (
     read_table,
     to_safe_csv,
 )
-from core.diagnosis import Diagnosis, heading
-from core.history import History
-from core.hyperparameters import (
-    ACTIVATIONS,
-    BATCH_SIZE_STEPS,
-    HELP,
-    LEARNING_RATE_STEPS,
-    OPTIMIZERS,
-    SCENARIOS,
-    WEIGHT_DECAY_STEPS,
-    WIDTH_STEPS,
-    HyperparameterError,
-    Hyperparameters,
-)
-from core.model import parameter_counts
-from ui.session import DEFAULTS, hp_key, set_knob
+from ui.text import plain
 
 UPLOAD = "Upload a CSV…"
-
-
-_key = hp_key
-
-
-def apply_value(knob: str, value: Any) -> None:
-    """Callback of an Apply button: set the knob's widget to the recommended value."""
-    set_knob(_key(knob), value)
-
-
-def apply_scenario() -> None:
-    name = st.session_state.get("scenario")
-    if name not in SCENARIOS:
-        return
-    preset = SCENARIOS[name]
-    use_settings(DEFAULTS.replace(**preset["hyperparameters"]))
-    for key in ("name", "samples", "noise"):
-        set_knob("dataset_name" if key == "name" else key, preset["dataset"][key])
-
-
-def _fmt_number(value: float) -> str:
-    return f"{value:g}"
-
-
-def hyperparameter_widgets() -> Hyperparameters | None:
-    """Every must-know knob, each with its cheat-sheet help. None (and a visible error) if invalid."""
-    sb = st.sidebar
-    sb.subheader("Optimization")
-    sb.select_slider(
-        "Learning rate", LEARNING_RATE_STEPS, key=_key("learning_rate"), help=HELP["learning_rate"], format_func=_fmt_number
-    )
-    sb.select_slider("Batch size", BATCH_SIZE_STEPS, key=_key("batch_size"), help=HELP["batch_size"])
-    sb.slider("Epochs (maximum)", 1, 1000, key=_key("epochs"), help=HELP["epochs"])
-    sb.toggle("Early stopping", key=_key("early_stopping"), help=HELP["early_stopping"])
-    sb.slider(
-        "Patience", 1, 100, key=_key("patience"), help=HELP["patience"], disabled=not st.session_state[_key("early_stopping")]
-    )
-    sb.selectbox("Optimizer", OPTIMIZERS, key=_key("optimizer"), help=HELP["optimizer"])
-    sb.subheader("Architecture")
-    sb.slider("Hidden layers (depth)", 0, 8, key=_key("hidden_layers"), help=HELP["hidden_layers"])
-    sb.select_slider("Neurons per layer (width)", WIDTH_STEPS, key=_key("width"), help=HELP["width"])
-    sb.selectbox("Activation", ACTIVATIONS, key=_key("activation"), help=HELP["activation"])
-    sb.subheader("Regularization")
-    sb.slider("Dropout", 0.0, 0.9, step=0.05, key=_key("dropout"), help=HELP["dropout"])
-    sb.select_slider(
-        "Weight decay", WEIGHT_DECAY_STEPS, key=_key("weight_decay"), help=HELP["weight_decay"], format_func=_fmt_number
-    )
-    sb.number_input("Seed", 0, 2**31 - 1, key=_key("seed"), help=HELP["seed"])
-    try:
-        return Hyperparameters(**{f.name: st.session_state[_key(f.name)] for f in fields(Hyperparameters)})
-    except HyperparameterError as exc:
-        sb.error(f"Impossible setting: {exc}")
-        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -144,20 +68,6 @@ def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
         bar.empty()
     st.session_state["csv_read"] = (upload.file_id, result)
     return result
-
-
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&/@^\"'])")
-
-
-def plain(text: str) -> str:
-    """User text (file and column names, values) for a Markdown element, shown exactly as written.
-
-    Every Markdown character is backslash-escaped (which also stops `:material/icon:` and `:red[...]`),
-    and a zero-width space breaks the automatic links GitHub-flavoured Markdown makes of URLs and e-mails.
-    """
-    text = text.replace("://", ":\u200b//").replace("@", "\u200b@")
-    text = re.sub(r"(?i)www\.", "www\u200b.", text)
-    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 @dataclass
@@ -203,6 +113,8 @@ UPLOAD_HELP = (
     "UTF-8 or Windows-1252; decimal points or commas. Up to 50 MB here (the command line has no limit). "
     f"Files over {ROW_CAP:,} rows train on a random sample of {ROW_CAP:,}."
 )
+
+
 TASKS = ("classification", "regression")
 
 
@@ -298,88 +210,3 @@ def _upload_widgets(seed: int) -> DataChoice | None:
             key="csv_profile_download",
         )
     return loaded
-
-
-def parameter_table(dataset: Dataset, hp: Hyperparameters) -> None:
-    """What the model learns, next to the knobs that shape it."""
-    rows = parameter_counts(dataset.n_inputs, dataset.n_outputs, hp)
-    total = sum(r.total for r in rows)
-    st.sidebar.markdown(f"**Parameters the model will learn: {total:,}**")
-    st.sidebar.caption("Weights and biases, set by backpropagation. The knobs above are hyperparameters: you set them.")
-    frame = pd.DataFrame(
-        [{"layer": f"{r.layer} ({r.shape.replace(' -> ', '→')})", "weights": r.weights, "biases": r.biases} for r in rows]
-    )
-    st.sidebar.dataframe(frame, hide_index=True, width="stretch")
-
-
-def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters | None, *, applicable: bool = True) -> None:
-    """The verdict, its evidence and the advice; `applicable=False` (a log: no knobs here) shows no Apply buttons.
-
-    Title, colour and wording are the rule's own (core.diagnosis.rules)."""
-    title, kind = heading(diagnosis)
-    box = {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.warning)
-    box(f"**Verdict: {title}** — {diagnosis.summary}")
-    with st.container(border=True, key="evidence"):
-        st.markdown("**Evidence**")
-        for line in diagnosis.evidence:
-            st.text(f"• {line}")
-    if not diagnosis.recommendations:
-        st.caption("Nothing to change: keep these settings.")
-        return
-    if not applicable or hp is None:
-        st.markdown("**What to try** (best first)")
-        for rec in diagnosis.recommendations:
-            value = "" if rec.value is None else f" to `{rec.value}`"
-            st.markdown(f"**{rec.knob.replace('_', ' ')}**: {rec.action}{value}  \n{rec.reason}")
-        return
-    st.markdown("**What to try** (best first; Apply sets the knob, then press Train)")
-    for index, rec in enumerate(diagnosis.recommendations):
-        current = getattr(hp, rec.knob)
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.markdown(f"**{rec.knob.replace('_', ' ')}**: {rec.action} `{current}` → `{rec.value}`  \n{rec.reason}")
-        right.button(
-            "Apply",
-            key=f"apply_{index}",
-            on_click=apply_value,
-            args=(rec.knob, rec.value),
-            disabled=rec.value is None or st.session_state.get(_key(rec.knob)) == rec.value,
-        )
-
-
-def use_settings(hp: Hyperparameters) -> None:
-    """Callback: set every knob to these hyperparameters."""
-    for f in fields(Hyperparameters):
-        set_knob(_key(f.name), getattr(hp, f.name))
-
-
-def fix_path(fix: dict[str, Any], *, log_scale: bool = False) -> None:
-    """The path Fix it for me took (its stored JSON): one change per round, each round's verdict and curves."""
-    st.subheader("Fix it for me: the path")
-    rows, curves = [], []
-    for entry in fix["rounds"]:
-        change = entry.get("change")
-        what = "as you set it" if change is None else f"{change['knob'].replace('_', ' ')} → {change['value']}"
-        kept = entry.get("kept_val_loss")
-        rows.append(
-            {
-                "round": entry["round"],
-                "change": what,
-                "verdict": entry["diagnosis"]["verdict"].replace("_", " "),
-                "validation loss (kept model)": None if kept is None else round(kept, 4),
-                "epochs": len(entry["history"]),
-            }
-        )
-        curves.append((f"round {entry['round']}: {what}", History.from_dicts(entry["history"])))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.plotly_chart(fix_path_figure(curves, log_scale=log_scale), key="fix_chart")
-    first, last = fix["rounds"][0].get("kept_val_loss"), fix["rounds"][-1].get("kept_val_loss")
-    fixed = fix["final_verdict"] == "good_fit"
-    outcome = "reached a good fit" if fixed else f"ended at {fix['final_verdict'].replace('_', ' ')}"
-    losses = f"validation loss {_loss(first)} → {_loss(last)}"
-    st.caption(f"{len(rows) - 1} change(s); {outcome}; {losses}" + (" (improved)." if fix["improved"] else " (not improved)."))
-    final = Hyperparameters.from_dict(fix["final_hyperparameters"])
-    st.button("Use the final settings", key="use_fix", on_click=use_settings, args=(final,))
-
-
-def _loss(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
