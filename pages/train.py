@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core.charts import loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
-from ui import data_picker, evidence, knobs, runs, session, verdict
+from ui import data_picker, evidence, knobs, live_chart, runs, session, verdict
 from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
@@ -117,27 +117,30 @@ class LiveSlots:
 
     heading: DeltaGenerator
     status: DeltaGenerator
-    loss: DeltaGenerator
-    metric: DeltaGenerator
+    charts: DeltaGenerator
 
     @classmethod
     def make(cls) -> LiveSlots:
-        heading, status = st.empty(), st.empty()
-        left, right = st.columns(2)
-        return cls(heading, status, left.empty(), right.empty())
+        return cls(st.empty(), st.empty(), st.empty())
 
 
-def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, keyed: bool) -> None:
-    """Loss and metric charts. While a run streams they are redrawn many times in one script run, so
-    only the finished run's charts carry keys (a key may appear once per run)."""
+def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool) -> None:
+    """Loss and metric charts. While a run streams they go to the live component, which updates the
+    same charts in place at every redraw; a finished run's charts are Plotly charts with their toolbar."""
     if not view.history:
         return
     loss = loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best)
-    slots.loss.plotly_chart(loss, key="loss_chart" if keyed else None)
-    slots.metric.plotly_chart(metric_figure(view.history, view.task), key="metric_chart" if keyed else None)
+    metric = metric_figure(view.history, view.task)
+    if live:
+        live_chart.show(slots.charts, [live_chart.payload(loss), live_chart.payload(metric)], key="live_charts")
+        return
+    with slots.charts.container():
+        left, right = st.columns(2)
+        left.plotly_chart(loss, key="loss_chart")
+        right.plotly_chart(metric, key="metric_chart")
 
 
-def live_view(slots: LiveSlots, view: runs.RunView | None, *, keyed: bool, heading: bool = True) -> None:
+def live_view(slots: LiveSlots, view: runs.RunView | None, *, heading: bool = True) -> None:
     if view is None:
         slots.status.info("Press **Train** to start. Curves appear here while the network trains.")
         return
@@ -153,7 +156,7 @@ def live_view(slots: LiveSlots, view: runs.RunView | None, *, keyed: bool, headi
         step = f"Fix it for me, round {view.extra.get('round', 0)}: " if view.run.kind == "fix" else ""
         epochs = len(view.history)
         slots.status.progress(min(1.0, epochs / view.hp.epochs), text=f"{step}epoch {epochs} of up to {view.hp.epochs}")
-        curves(slots, view, None, keyed=keyed)
+        curves(slots, view, None, live=True)
     else:
         test = view.run.test or {}
         words = runs.STATUS_WORDS.get(view.status, view.status)
@@ -167,7 +170,7 @@ def live_view(slots: LiveSlots, view: runs.RunView | None, *, keyed: bool, headi
             if view.status == "failed":
                 st.error(f"This run failed: {view.run.error}")
             st.caption(f"Last run: {words} after {len(view.history)} epoch(s){epochs}{scores}.")
-        curves(slots, view, view.run.best_epoch, keyed=keyed)
+        curves(slots, view, view.run.best_epoch, live=False)
 
 
 def _view(run_id: str | None) -> runs.RunView | None:
@@ -177,7 +180,7 @@ def _view(run_id: str | None) -> runs.RunView | None:
 
 live_slots = LiveSlots.make()
 shown_view = _view(shown_id)
-live_view(live_slots, shown_view, keyed=True)
+live_view(live_slots, shown_view)
 
 diagnosis_slot = st.empty()
 if shown_view is not None and not shown_view.active:
@@ -225,6 +228,6 @@ if (shown_view is not None and shown_view.active) or watching:
                 break
             drawn = time.monotonic()
             signature = now
-            live_view(live_slots, current, keyed=False, heading=False)
+            live_view(live_slots, current, heading=False)
         if not active_now and not watching:
             break

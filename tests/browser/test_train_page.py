@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import points, shot, slider
+from tests.browser.support import live_chart_node, points, shot, slider
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +22,18 @@ def test_default_trains_with_live_updates_survives_a_slider_and_stops(page: Page
 
     page.locator(".st-key-train button").click()
     seen: list[int] = []
+    nodes: set[int] = set()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(set(seen)) < 3:
         seen.append(points(page))
+        if seen[-1]:
+            nodes.add(live_chart_node(page))
         time.sleep(0.4)
     distinct = sorted(set(n for n in seen if n > 0))
     assert len(distinct) >= 2, f"the loss chart did not update during the run: {seen}"
     assert distinct[-1] < 1000, "the run ended before updates could be seen"
+    # Updated in place: one chart node through every redraw (a re-created chart blinks out each time).
+    assert len(nodes - {0}) == 1, f"the live chart was re-created during the run (nodes {sorted(nodes)})"
     shot(page, "train-running")
 
     # Move a slider mid-run: the script reruns, the worker keeps training.
@@ -39,6 +44,7 @@ def test_default_trains_with_live_updates_survives_a_slider_and_stops(page: Page
     expect(dropout).to_have_attribute("aria-valuetext", "0.05")
     time.sleep(2.0)
     after_touch = points(page)
+    assert live_chart_node(page) in nodes, "the rerun after a slider move re-created the live chart"
     assert after_touch > before_touch, f"training did not continue after a slider move ({before_touch} -> {after_touch})"
     expect(page.locator(".st-key-stop button")).to_be_enabled()
 
