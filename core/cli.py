@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,7 +19,7 @@ from core.data import BUILTIN, DataError, load_builtin, load_csv
 from core.diagnosis import Recommendation
 from core.experiment import RunResult, clean_json, run_experiment
 from core.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
-from core.hyperparameters import ACTIVATIONS, OPTIMIZERS, SCENARIOS, HyperparameterError, Hyperparameters
+from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperparameters, flag_help, parse_value
 from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
 from core.logs import diagnose_log, read_training_log
 from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
@@ -39,17 +39,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-HP_FLAGS: list[tuple[str, type, str]] = [
-    ("learning_rate", float, "optimizer step size, 1e-5..1 (default 0.001)"),
-    ("batch_size", int, "examples per update, 1..1024 (default 32)"),
-    ("epochs", int, "maximum passes over the training set, 1..1000 (default 50)"),
-    ("patience", int, "epochs without improvement before early stopping (default 10)"),
-    ("hidden_layers", int, "hidden layers, 0..8 (default 2)"),
-    ("width", int, "neurons per hidden layer, 1..1024 (default 128)"),
-    ("dropout", float, "dropout rate, 0..0.9 (default 0)"),
-    ("weight_decay", float, "L2 weight decay, 0..0.1 (default 0)"),
-    ("seed", int, "random seed (default 0)"),
-]
+def _hp_type(name: str) -> Callable[[str], Any]:
+    """The argparse type of --NAME: the field's own parsing and range check, so a bad value names the range."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse_value(name, text)
+        except HyperparameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _add_hyperparameter_flags(group: argparse._ArgumentGroup) -> None:
+    """One flag per Hyperparameters field (--learning-rate ...), typed, ranged and explained by its metadata."""
+    for name, knob in KNOBS.items():
+        flag = "--" + name.replace("_", "-")
+        if knob.kind == "bool":
+            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, help=flag_help(name))
+        elif knob.kind == "choice":
+            group.add_argument(flag, dest=name, choices=knob.choices, help=flag_help(name))
+        else:
+            group.add_argument(flag, dest=name, type=_hp_type(name), help=flag_help(name))
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
@@ -62,11 +74,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     source.add_argument("--task", choices=("classification", "regression"), help="override the detected task of a CSV target")
     source.add_argument("--exclude", metavar="COL[,COL]", help="CSV columns to leave out of the features, comma-separated")
     knobs = p.add_argument_group("hyperparameters (explicit flags override a --scenario)")
-    for name, kind, text in HP_FLAGS:
-        knobs.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
-    knobs.add_argument("--early-stopping", dest="early_stopping", action=argparse.BooleanOptionalAction, help="on by default")
-    knobs.add_argument("--optimizer", choices=OPTIMIZERS)
-    knobs.add_argument("--activation", choices=ACTIVATIONS)
+    _add_hyperparameter_flags(knobs)
     p.add_argument("--scenario", choices=tuple(SCENARIOS), help="a teaching preset: dataset and hyperparameters")
     p.add_argument("--json", metavar="PATH|-", help="write the result as JSON to PATH, or '-' for stdout")
 
@@ -132,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _hyperparameters(args: argparse.Namespace) -> Hyperparameters:
     values: dict[str, Any] = dict(SCENARIOS[args.scenario]["hyperparameters"]) if args.scenario else {}
-    for name in [n for n, _, _ in HP_FLAGS] + ["early_stopping", "optimizer", "activation"]:
+    for name in KNOBS:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     return Hyperparameters.from_dict(values)

@@ -80,13 +80,19 @@ def run_experiment(
     *,
     stop_event: threading.Event | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    on_model: Callable[[EpochRecord, nn.Module], None] | None = None,
     baselines: Baselines | None = None,
 ) -> RunResult:
-    """Train to the end (or a stop request), evaluate on the test split, diagnose."""
+    """Train to the end (or a stop request), evaluate on the test split, diagnose.
+
+    `on_model`, if given, is called after each epoch with the network as it is at that epoch (to draw
+    its decision boundary while it trains); it may predict with it, it must not change it."""
     trainer = Trainer(dataset, hp, stop_event)
     for record in trainer:
         if on_epoch is not None:
             on_epoch(record)
+        if on_model is not None and trainer.model is not None:
+            on_model(record, trainer.model)
     if baselines is None:
         baselines = compute_baselines(dataset)
     test_loss, test_metric = trainer.evaluate_test() if trainer.history else (math.nan, math.nan)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from torch import nn
+
 from core.baselines import Baselines, compute_baselines
 from core.data import Dataset
 from core.diagnosis import Recommendation
@@ -84,6 +86,7 @@ def fix_run(
     baselines: Baselines | None = None,
     on_epoch: Callable[[int, EpochRecord], None] | None = None,
     on_round: Callable[[int, RunResult, Recommendation | None], None] | None = None,
+    on_model: Callable[[EpochRecord, nn.Module], None] | None = None,
 ) -> FixResult:
     """Up to `rounds` fixes after the first run. Callbacks get (round index, ...)."""
     if not 1 <= rounds <= MAX_ROUNDS:
@@ -96,7 +99,9 @@ def fix_run(
     for index in range(rounds + 1):
         tried.add(current)
         epoch_hook = (lambda record, i=index: on_epoch(i, record)) if on_epoch else None
-        result = run_experiment(dataset, current, stop_event=stop_event, on_epoch=epoch_hook, baselines=baselines)
+        result = run_experiment(
+            dataset, current, stop_event=stop_event, on_epoch=epoch_hook, on_model=on_model, baselines=baselines
+        )
         outcome.rounds.append(result)
         outcome.changes.append(change)
         if on_round:

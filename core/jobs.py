@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch import nn
 
 from core.baselines import Baselines, compute_baselines, fingerprint
 from core.charts import boundary_surface
@@ -33,6 +34,10 @@ from core.lr_finder import find_learning_rate
 from core.store import RunStore, open_store
 
 KINDS = ("train", "fix", "lr_find", "learning_curve")
+LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
+LIVE_SURFACE_FIRST = 0.5  # the first live boundary soon after the start: the student sees it begin
+LIVE_SURFACE_RESOLUTION = 40  # 1,600 predictions: a few ms for the default network
+LIVE_SURFACE_SHARE = 0.05  # at most 5 % of the training time goes to drawing the live boundary
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
 LABELS = {"train": "Training", "fix": "Fix it for me", "lr_find": "Learning-rate finder", "learning_curve": "Learning curve"}
@@ -133,6 +138,31 @@ class Progress:
             self.store.update_progress(self.run_id, self.rows, clean_json(self.extra))
 
 
+class LiveSurface:
+    """The decision boundary (or regression surface) of a 2-feature run while it trains, for the page.
+
+    Drawn from the network as it is after an epoch, at a coarse grid, at most every LIVE_SURFACE_SECONDS
+    and never more than LIVE_SURFACE_SHARE of the training time (a wide network on a slow machine
+    draws it less often): the student sees the boundary move, the run is not slowed down for it."""
+
+    def __init__(self, dataset: Dataset, progress: Progress) -> None:
+        self.dataset, self.progress = dataset, progress
+        self._next = time.monotonic() + LIVE_SURFACE_FIRST
+        self.drawn = 0
+
+    def __call__(self, record: EpochRecord, model: nn.Module) -> None:
+        now = time.monotonic()
+        if not self.dataset.is_2d or now < self._next:
+            return
+        surface = boundary_surface(self.dataset, model, LIVE_SURFACE_RESOLUTION)
+        cost = time.monotonic() - now
+        self.drawn += 1
+        surface["epoch"] = record.epoch
+        self.progress.extra["live_surface"] = surface
+        self._next = time.monotonic() + max(LIVE_SURFACE_SECONDS, cost / LIVE_SURFACE_SHARE)
+        self.progress.flush(force=True)
+
+
 def _model_bytes(result: RunResult) -> bytes | None:
     if result.model is None:
         return None
@@ -180,7 +210,9 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
     progress = Progress(store, spec.run_id)
     if spec.kind == "train":
         baselines = _baselines(store, dataset)
-        result = run_experiment(dataset, hp, stop_event=stop, on_epoch=progress.epoch, baselines=baselines)
+        result = run_experiment(
+            dataset, hp, stop_event=stop, on_epoch=progress.epoch, on_model=LiveSurface(dataset, progress), baselines=baselines
+        )
         _finish_training(store, spec.run_id, result, dataset, {})
     elif spec.kind == "fix":
         baselines = _baselines(store, dataset)
@@ -191,7 +223,13 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
             progress.epoch(record)
 
         outcome = fix_run(
-            dataset, hp, int(spec.options.get("rounds", 3)), stop_event=stop, baselines=baselines, on_epoch=on_epoch
+            dataset,
+            hp,
+            int(spec.options.get("rounds", 3)),
+            stop_event=stop,
+            baselines=baselines,
+            on_epoch=on_epoch,
+            on_model=LiveSurface(dataset, progress),
         )
         _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()})
     elif spec.kind == "lr_find":

@@ -132,7 +132,12 @@ def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool
     loss = loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best)
     metric = metric_figure(view.history, view.task)
     if live:
-        live_chart.show(slots.charts, [live_chart.payload(loss), live_chart.payload(metric)], key="live_charts")
+        figures = [live_chart.payload(loss), live_chart.payload(metric)]
+        if surface := view.extra.get("live_surface"):  # the worker draws it every ~2 s for 2-feature data
+            boundary = surface_figure(surface)
+            boundary.update_layout(title=f"What the network predicts, at epoch {surface.get('epoch', '?')}")
+            figures.append(live_chart.payload(boundary, full=True))
+        live_chart.show(slots.charts, figures, key="live_charts")
         return
     with slots.charts.container():
         left, right = st.columns(2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -11,6 +11,7 @@ from core.hyperparameters import (
     ACTIVATIONS,
     BATCH_SIZE_STEPS,
     HELP,
+    KNOBS,
     LEARNING_RATE_STEPS,
     OPTIMIZERS,
     RANGES,
@@ -19,7 +20,10 @@ from core.hyperparameters import (
     WIDTH_STEPS,
     HyperparameterError,
     Hyperparameters,
+    Knob,
+    parse_value,
     scenario_hyperparameters,
+    search_space_defaults,
     snap,
 )
 
@@ -86,7 +90,12 @@ def test_out_of_range_value_names_field_and_range(name, value):
         Hyperparameters(**{name: value})
     message = str(info.value)
     assert name in message
-    assert f"{low:g}" in message and f"{high:g}" in message
+    assert f"{_shown(low)} and {_shown(high)}" in message
+
+
+def _shown(value: float) -> str:
+    """How a message should show a bound: whole numbers exactly (2147483647, not 2.14748e+09)."""
+    return str(int(value)) if isinstance(value, int) else f"{value:g}"
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED_RANGES))
@@ -255,3 +264,86 @@ def test_scenario_applies_on_top_of_a_base():
 def test_unknown_scenario_is_rejected():
     with pytest.raises(HyperparameterError, match="nonsense"):
         scenario_hyperparameters("nonsense")
+
+
+# ---------------------------------------------------------------- the field metadata
+
+
+def test_every_field_carries_a_knob_of_its_own_type():
+    kinds = {"float": "float", "int": "int", "bool": "bool", "str": "choice"}
+    for f in fields(Hyperparameters):
+        knob = f.metadata["knob"]
+        assert isinstance(knob, Knob)
+        assert knob.kind == kinds[str(f.type)], f.name
+        assert knob.label.strip() and knob.summary.strip() and knob.help == HELP[f.name]
+
+
+def test_the_choices_are_the_optimizers_and_activations():
+    assert KNOBS["optimizer"].choices == OPTIMIZERS
+    assert KNOBS["activation"].choices == ACTIVATIONS
+
+
+@pytest.mark.parametrize("name", ["learning_rate", "batch_size", "width", "weight_decay"])
+def test_each_slider_ladder_spans_the_whole_documented_range(name):
+    steps = KNOBS[name].steps
+    assert (steps[0], steps[-1]) == DOCUMENTED_RANGES[name]
+
+
+def test_a_ladder_that_misses_the_range_is_refused_at_import(monkeypatch):
+    import core.hyperparameters as module
+
+    short = replace(KNOBS["width"], steps=WIDTH_STEPS[:-1])  # stops at 512, validation goes to 1024
+    monkeypatch.setitem(module.KNOBS, "width", short)
+    with pytest.raises(TypeError, match="width"):
+        module._check_metadata()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("learning_rate", "1e-3", 0.001),
+        ("epochs", "1000", 1000),
+        ("seed", "2147483647", 2**31 - 1),
+        ("early_stopping", "off", False),
+        ("optimizer", "sgd", "sgd"),
+    ],
+)
+def test_parse_value_types_a_command_line_value(name, text, expected):
+    value = parse_value(name, text)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "needle"),
+    [
+        ("epochs", "2.5", "whole number"),
+        ("epochs", "1001", "between 1 and 1000"),
+        ("learning_rate", "fast", "must be a number"),
+        ("learning_rate", "inf", "finite"),
+        ("early_stopping", "maybe", "true or false"),
+        ("activation", "softmax", "one of relu"),
+    ],
+)
+def test_parse_value_rejects_bad_text_naming_field_and_range(name, text, needle):
+    with pytest.raises(HyperparameterError) as info:
+        parse_value(name, text)
+    assert name in str(info.value) and needle in str(info.value)
+
+
+def test_search_space_defaults_are_valid_for_a_tuner():
+    space = search_space_defaults()
+    assert "seed" not in space and "seed" in search_space_defaults(include_untunable=True)
+    assert set(space) == {f.name for f in fields(Hyperparameters)} - {"seed"}
+    assert space["learning_rate"].log and space["weight_decay"].log
+    for name, spec in space.items():
+        if spec.kind in ("int", "float"):
+            assert spec.low is not None and spec.high is not None and spec.low < spec.high
+            if spec.log:
+                assert spec.low > 0, name  # a log-uniform range cannot hold 0
+            for value in (spec.low, spec.high):
+                Hyperparameters(**{name: int(value) if spec.kind == "int" else float(value)})
+        else:
+            assert spec.choices and all(Hyperparameters(**{name: c}) for c in spec.choices)
+    # weight decay searches from its smallest positive slider step; 0 (off) stays on the ladder
+    assert space["weight_decay"].low == min(s for s in WEIGHT_DECAY_STEPS if s > 0)
+    assert 0.0 in space["weight_decay"].steps

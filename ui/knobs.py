@@ -17,16 +17,11 @@ from core.data import (
     Dataset,
 )
 from core.hyperparameters import (
-    ACTIVATIONS,
-    BATCH_SIZE_STEPS,
-    HELP,
-    LEARNING_RATE_STEPS,
-    OPTIMIZERS,
+    KNOBS,
     SCENARIOS,
-    WEIGHT_DECAY_STEPS,
-    WIDTH_STEPS,
     HyperparameterError,
     Hyperparameters,
+    Knob,
 )
 from core.model import parameter_counts
 from ui.session import DEFAULTS, hp_key, set_knob
@@ -53,34 +48,48 @@ def _fmt_number(value: float) -> str:
     return f"{value:g}"
 
 
-def hyperparameter_widgets() -> Hyperparameters | None:
-    """Every must-know knob, each with its cheat-sheet help. None (and a visible error) if invalid."""
+def knob_widget(name: str, knob: Knob) -> None:
+    """The sidebar widget of one knob, from its metadata: it offers exactly the values validation accepts."""
     sb = st.sidebar
-    sb.subheader("Optimization")
-    sb.select_slider(
-        "Learning rate", LEARNING_RATE_STEPS, key=_key("learning_rate"), help=HELP["learning_rate"], format_func=_fmt_number
-    )
-    sb.select_slider("Batch size", BATCH_SIZE_STEPS, key=_key("batch_size"), help=HELP["batch_size"])
-    sb.slider("Epochs (maximum)", 1, 1000, key=_key("epochs"), help=HELP["epochs"])
-    sb.toggle("Early stopping", key=_key("early_stopping"), help=HELP["early_stopping"])
-    sb.slider(
-        "Patience", 1, 100, key=_key("patience"), help=HELP["patience"], disabled=not st.session_state[_key("early_stopping")]
-    )
-    sb.selectbox("Optimizer", OPTIMIZERS, key=_key("optimizer"), help=HELP["optimizer"])
-    sb.subheader("Architecture")
-    sb.slider("Hidden layers (depth)", 0, 8, key=_key("hidden_layers"), help=HELP["hidden_layers"])
-    sb.select_slider("Neurons per layer (width)", WIDTH_STEPS, key=_key("width"), help=HELP["width"])
-    sb.selectbox("Activation", ACTIVATIONS, key=_key("activation"), help=HELP["activation"])
-    sb.subheader("Regularization")
-    sb.slider("Dropout", 0.0, 0.9, step=0.05, key=_key("dropout"), help=HELP["dropout"])
-    sb.select_slider(
-        "Weight decay", WEIGHT_DECAY_STEPS, key=_key("weight_decay"), help=HELP["weight_decay"], format_func=_fmt_number
-    )
-    sb.number_input("Seed", 0, 2**31 - 1, key=_key("seed"), help=HELP["seed"])
+    common: dict[str, Any] = {"key": _key(name), "help": knob.help}
+    if knob.requires is not None:
+        common["disabled"] = not st.session_state[_key(knob.requires)]
+    widget = knob.widget
+    if widget == "toggle":
+        sb.toggle(knob.label, **common)
+    elif widget == "selectbox":
+        sb.selectbox(knob.label, knob.choices, **common)
+    elif widget == "select_slider":
+        fmt = _fmt_number if knob.kind == "float" else str
+        sb.select_slider(knob.label, knob.steps, format_func=fmt, **common)
+    else:
+        low, high = knob.bounds
+        step = knob.step if knob.step is not None else 1
+        if knob.kind == "int":
+            low, high, step = int(low), int(high), int(step)
+        else:
+            low, high, step = float(low), float(high), float(step)
+        draw = sb.slider if widget == "slider" else sb.number_input
+        draw(knob.label, min_value=low, max_value=high, step=step, **common)
+
+
+def hyperparameter_widgets() -> Hyperparameters | None:
+    """Every must-know knob, each with its cheat-sheet help. None (and a visible error) if invalid.
+
+    Widgets, ranges, ladders, choices, labels and help come from the field metadata in
+    core.hyperparameters (KNOBS), grouped under their sections in field order; a knob without a
+    section (the seed) comes last."""
+    groups = list(dict.fromkeys(knob.group for knob in KNOBS.values() if knob.group))
+    for group in [*groups, ""]:
+        if group:
+            st.sidebar.subheader(group)
+        for name, knob in KNOBS.items():
+            if knob.group == group:
+                knob_widget(name, knob)
     try:
         return Hyperparameters(**{f.name: st.session_state[_key(f.name)] for f in fields(Hyperparameters)})
     except HyperparameterError as exc:
-        sb.error(f"Impossible setting: {exc}")
+        st.sidebar.error(f"Impossible setting: {exc}")
         return None
 
 

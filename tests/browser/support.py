@@ -24,6 +24,7 @@ POINTS_JS = """([chart, trace]) => {
 
 def live_frame(page: Page) -> Frame | None:
     """The live-chart component's frame (ui/live_chart.py) while a run streams, if the page shows one."""
+    page.evaluate("0")  # one round trip: Playwright's sync API learns of new frames only while it talks to the page
     return next((frame for frame in page.frames if "live_chart" in frame.url), None)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import live_chart_node, points, shot, slider
+from tests.browser.support import live_chart_node, live_frame, points, shot, slider
 
 pytestmark = pytest.mark.browser
 
@@ -82,3 +83,43 @@ def test_fix_it_for_me_shows_its_path(page: Page) -> None:
     page.locator(".st-key-use_fix button").click()
     expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.001")
     shot(page, "fix-it-for-me")
+
+
+def test_the_decision_boundary_moves_while_the_network_trains(page: Page) -> None:
+    """2-feature data: the predicted surface, with the validation points on it, is redrawn during the run."""
+    page.locator(".st-key-hp_early_stopping").get_by_text("Early stopping").click()
+    epochs = slider(page, "Epochs (maximum)")
+    epochs.focus()
+    epochs.press("End")
+    expect(epochs).to_have_attribute("aria-valuetext", "1000")
+    page.locator(".st-key-train button").click()
+    surfaces: list[str] = []
+    titles: set[str] = set()
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and len(set(surfaces)) < 3:
+        frame = live_frame(page)
+        if frame is not None:
+            try:
+                seen = frame.evaluate(
+                    """() => {
+                        const plot = [...document.querySelectorAll(".js-plotly-plot")]
+                            .find(p => (p.data || []).some(t => t.type === "heatmap"));
+                        if (!plot) return null;
+                        const heat = plot.data.find(t => t.type === "heatmap");
+                        const names = plot.data.map(t => String(t.name || ""));
+                        const title = plot.layout.title;
+                        return {z: JSON.stringify(heat.z), names, title: String((title && title.text) || title)};
+                    }"""
+                )
+            except PlaywrightError:  # the frame went away between two looks
+                seen = None
+            if seen:
+                surfaces.append(seen["z"])
+                titles.add(seen["title"])
+                assert any("validation" in name for name in seen["names"]), seen["names"]
+        time.sleep(0.5)
+    shot(page, "train-boundary-live")
+    assert len(set(surfaces)) >= 3, f"the boundary changed {len(set(surfaces)) - 1} time(s) during the run (titles {titles})"
+    assert len(titles) >= 3, titles  # each redraw names its epoch
+    page.locator(".st-key-stop button").click()
+    expect(page.get_by_text("Last run: stopped")).to_be_visible(timeout=10_000)
