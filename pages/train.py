@@ -54,6 +54,9 @@ def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> Non
     session.session_jobs().add(spec.run_id)
     st.session_state["shown_run"] = spec.run_id
     pool.submit(spec)
+    # This script run drew Train and Fix it for me enabled and would keep them so for the whole run (it stays
+    # in the live loop below): rerun, so that they are drawn disabled while the job is queued or running.
+    st.rerun()
 
 
 st.title("FitLab: why does my network fit badly?")
@@ -61,13 +64,13 @@ active = store.active_run(ws)
 left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
 ready = active is None and choice is not None and hp is not None
 # Started from the script body, not a callback: the run uses the knobs exactly as this rerun read them.
-if left.button("Train", key="train", type="primary", disabled=not ready) and ready:
-    start(choice, hp, "train")  # type: ignore[arg-type]
-    active = store.active_run(ws)
+train_clicked = left.button("Train", key="train", type="primary", disabled=not ready)
+if train_clicked and active is None and choice is not None and hp is not None:
+    start(choice, hp, "train")
 fix_help = "Train, diagnose, apply the top recommendation, and repeat until a good fit (at most 3 changes)."
-if middle.button("Fix it for me", key="fix", disabled=not ready, help=fix_help) and ready:
-    start(choice, hp, "fix")  # type: ignore[arg-type]
-    active = store.active_run(ws)
+fix_clicked = middle.button("Fix it for me", key="fix", disabled=not ready, help=fix_help)
+if fix_clicked and active is None and choice is not None and hp is not None:
+    start(choice, hp, "fix")
 if right.button("Stop", key="stop", disabled=active is None) and active is not None:
     store.request_stop(active.id)
 if choice is not None:
@@ -168,13 +171,13 @@ def live_view(slots: LiveSlots, view: runs.RunView | None, *, heading: bool = Tr
         scores = ""
         if test.get("loss") is not None:
             scores = f"; test loss {test['loss']:.4g}, test metric {test['metric']:.3f}"
-        epochs = ""
+        kept = ""
         if view.run.kept_epoch:
-            epochs = f"; best epoch {view.run.best_epoch}, kept epoch {view.run.kept_epoch}"
+            kept = f"; best epoch {view.run.best_epoch}, kept epoch {view.run.kept_epoch}"
         with slots.status.container():
             if view.status == "failed":
                 st.error(f"This run failed: {view.run.error}")
-            st.caption(f"Last run: {words} after {len(view.history)} epoch(s){epochs}{scores}.")
+            st.caption(f"Last run: {words} after {len(view.history)} epoch(s){kept}{scores}.")
         curves(slots, view, view.run.best_epoch, live=False)
 
 
@@ -225,7 +228,7 @@ if (shown_view is not None and shown_view.active) or watching:
             st.rerun()
         if watching and evidence.finished(watching):
             st.rerun()
-        position = store.queue_position(shown_id) if status == "queued" else None
+        position = store.queue_position(shown_id) if shown_id and status == "queued" else None
         now = (marker, position)
         if now != signature and active_now and time.monotonic() - drawn >= REDRAW_SECONDS:
             current = _view(shown_id)

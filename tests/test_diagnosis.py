@@ -588,3 +588,25 @@ def test_validation_at_its_best_while_training_still_falls_fast_is_not_converged
     train = [5.82, 2.1, 1.5, 1.2, 1.0, 0.9, 0.8, 0.727, 0.68, 0.627]
     val = [1.463, 0.9, 0.6, 0.5, 0.42, 0.37, 0.34, 0.3169, 0.3171, 0.3173]
     assert diagnose(make_history(train, val, math.nan, 0.89), metric_name="acc").verdict == "not_converged"
+
+
+def test_a_run_stopped_by_hand_while_improving_gets_no_knob_advice() -> None:
+    """Stopped by the user at epoch 40 of 200 on a falling curve: the same curve that ended on its own
+    gets "raise the learning rate / more epochs"; stopped by hand it says so and advises nothing."""
+    from core.history import EpochRecord as Record
+
+    history = [Record(i, 1.0 - 0.02 * i, 1.05 - 0.02 * i, 0.5, 0.5, 0.01) for i in range(1, 41)]
+    hp = Hyperparameters(epochs=200, learning_rate=1e-4)
+    ended = diagnose(history, hp, None, status="completed", kept_epoch=40)
+    stopped = diagnose(history, hp, None, status="stopped", kept_epoch=40)
+    assert ended.verdict == stopped.verdict == "not_converged"
+    assert {r.knob for r in ended.recommendations} >= {"learning_rate"}
+    assert stopped.recommendations == []
+    assert "stopped" in stopped.title.lower() and "epoch 40 of up to 200" in stopped.evidence[0]
+
+
+def test_a_run_stopped_before_its_first_epoch_is_not_judged() -> None:
+    result = diagnose([], Hyperparameters(), None, status="stopped")
+    assert result.title == "Stopped before the first epoch"
+    assert result.recommendations == []
+    assert diagnose([], Hyperparameters(), None).recommendations  # an empty log still gets the usual advice

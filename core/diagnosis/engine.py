@@ -58,6 +58,15 @@ def diagnose_with(
     classes: int | None = None,
 ) -> Diagnosis:
     """diagnose() with another registry: the first rule of `rules` that fires names the verdict."""
+    if not history and status == "stopped":
+        return Diagnosis(
+            "not_converged",
+            "Stopped before the first epoch: there is nothing to judge yet.",
+            ["the run was stopped before its first epoch ended: no loss was recorded"],
+            [],
+            title="Stopped before the first epoch",
+            severity="warning",
+        )
     if not history:
         advice = Advice(hp)
         empty = Signals([], [], [], [], [], hp=hp, baselines=baselines)
@@ -117,9 +126,27 @@ def diagnose_with(
             evidence.append(f"also {other.verdict.replace('_', ' ')}, handled: {text}")
     advice = Advice(hp)
     rule.recommend(s, advice)
-    return Diagnosis(
+    diagnosis = Diagnosis(
         rule.verdict, rule.summarize(s, finding), evidence, advice.items, secondary, title=rule.title, severity=rule.severity
     )
+    return _stopped_by_hand(diagnosis, s, hp) if status == "stopped" else diagnosis
+
+
+def _stopped_by_hand(diagnosis: Diagnosis, s: Signals, hp: Hyperparameters | None) -> Diagnosis:
+    """A run the user stopped is judged on the epochs it ran, and says so. "Still improving" then means
+    "you stopped it early", not "train faster" or "more epochs": no knob to turn yet, so no advice."""
+    budget = f" of up to {hp.epochs}" if hp is not None else ""
+    note = f"you stopped this run at epoch {s.epochs[-1]}{budget}: the verdict is about those {s.n} epoch(s) only"
+    diagnosis.evidence.insert(0, note)
+    if diagnosis.verdict != "not_converged":
+        return diagnosis
+    diagnosis.title = "Stopped while still improving"
+    diagnosis.summary = (
+        f"You stopped the run at epoch {s.epochs[-1]}{budget} while it was still improving: "
+        "let it train to the end before turning a knob."
+    )
+    diagnosis.recommendations = []
+    return diagnosis
 
 
 def _early_stopping_note(s: Signals) -> str | None:
