@@ -7,6 +7,7 @@ PORT ?= 8501
 .PHONY: run test lint bench clean
 
 $(VENV)/.stamp-run: requirements.txt
+	@echo "First run: creating .venv and installing the pinned requirements (torch, streamlit, ...). This takes a few minutes, once."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -16,11 +17,12 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-run requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.stamp-run
+	@echo "FitLab on http://localhost:$(PORT)  (another port: PORT=8600 make run; stop with Ctrl+C)"
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .
-	$(PY) -m mypy core
+	$(PY) -m mypy core ui pages app.py
 
 test: lint
 	$(PY) -m pytest

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.charts import loss_figure, metric_figure, surface_figure
+from core.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
 from ui import data_picker, evidence, knobs, live_chart, runs, session, verdict
@@ -150,7 +150,12 @@ def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool
 
 def live_view(slots: LiveSlots, view: runs.RunView | None, *, heading: bool = True) -> None:
     if view is None:
-        slots.status.info("Press **Train** to start. Curves appear here while the network trains.")
+        slots.status.info(
+            "Press **Train** to start. Below: the data the network will learn from; while it trains, its loss curves "
+            "and (for two features) what it predicts over the plane appear here."
+        )
+        if choice is not None:  # the first minute: the data itself, before anything is trained
+            slots.charts.plotly_chart(data_figure(choice.dataset), key="data_chart")
         return
     if heading:
         with slots.heading.container():
