@@ -2,6 +2,8 @@
 
 Bad input prints one line `error: ...` on stderr and exits with code 2, never a traceback.
 `train` and `fix` with `--db URL` also save the finished run to that run store (core/store.py).
+`train --save-model run.pt` writes the model (run.pt: parameters; run.json: hyperparameters and
+preprocessing, core/export.py); `predict --model run.pt --config run.json --csv new.csv` uses it.
 """
 
 from __future__ import annotations
@@ -100,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network and diagnose the run")
     _add_train_options(train)
     _add_store_options(train)
+    train.add_argument(
+        "--save-model",
+        metavar="PATH.pt",
+        help="save the trained model: its parameters (a state_dict) to PATH.pt, its hyperparameters and "
+        "preprocessing to PATH.json beside it (for `predict`)",
+    )
+    predict = commands.add_parser("predict", help="predict new rows with a model saved by `train --save-model`")
+    predict.add_argument("--model", required=True, metavar="PATH.pt", help="the model's parameters (state_dict)")
+    predict.add_argument("--config", required=True, metavar="PATH.json", help="the model's hyperparameters and preprocessing")
+    predict.add_argument("--csv", required=True, metavar="PATH", help="the rows to predict: a CSV with the training columns")
+    predict.add_argument("--out", metavar="PATH", help="write the predictions CSV here instead of to stdout")
     diag = commands.add_parser(
         "diagnose", help="diagnose a per-epoch log: Keras CSVLogger, Lightning metrics.csv, or epoch,train_loss,val_loss"
     )
@@ -269,6 +282,7 @@ def _print_diagnosis(payload: dict[str, Any]) -> None:
 def _train(args: argparse.Namespace) -> None:
     hp, dataset = _setup(args)
     quiet = args.json == "-"
+    model_paths = _model_paths(args) if args.save_model else None  # checked before training: no time lost
     saver = _Saver(args, "train", dataset, hp) if args.db else None
     try:
         result: RunResult = run_experiment(dataset, hp, on_epoch=None if quiet else _print_epoch)
@@ -288,6 +302,59 @@ def _train(args: argparse.Namespace) -> None:
         _print_diagnosis(payload)
     if args.json:
         _write_json(args.json, payload)
+    if model_paths is not None:
+        _save_model(args, result, dataset, model_paths)
+
+
+def _model_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """`--save-model PATH.pt`: the parameters go to PATH.pt, the config to PATH.json beside it."""
+    pt = Path(args.save_model)
+    config = pt.with_suffix(".json")
+    if pt.suffix.lower() == ".json":
+        raise UsageError(f"--save-model takes the .pt path of the parameters (the config goes to {config.stem}.json beside it)")
+    if args.json and args.json != "-" and Path(args.json).resolve() == config.resolve():
+        raise UsageError(f"--json {args.json} would overwrite the model config that --save-model writes there; pick another path")
+    return pt, config
+
+
+def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths: tuple[Path, Path]) -> None:
+    from core.data import analyze_columns, read_table
+    from core.export import DATE_PART, config_json, result_model_files
+
+    infos = None
+    if args.csv and any(DATE_PART.match(name) for name in dataset.feature_names):  # the date formats training read
+        infos = analyze_columns(read_table(args.csv).frame)
+    pt_bytes, config = result_model_files(result, dataset, target=args.target or "target", infos=infos)
+    if dataset.task == "regression" and config["target_scale"] is None:
+        print("note: the saved model predicts the standardized target (the data kept no mean and scale)", file=sys.stderr)
+    pt, config_path = paths
+    try:
+        pt.write_bytes(pt_bytes)
+        config_path.write_text(config_json(config), encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot write the model to {exc.filename or pt}: {exc.strerror}") from None
+    print(f"saved the model: parameters to {pt}, hyperparameters and preprocessing to {config_path}", file=sys.stderr)
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from core.data import read_table, to_safe_csv
+    from core.export import load_model
+
+    predictor = load_model(args.model, args.config)
+    table = read_table(args.csv)
+    predictions, notes = predictor.predict_with_notes(table.frame)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    data = to_safe_csv(predictions)
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        sys.stdout.flush()
+        return
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise DataError(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"wrote {len(predictions)} prediction(s) to {args.out}", file=sys.stderr)
 
 
 def _fix(args: argparse.Namespace) -> None:
@@ -414,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _lr_find(args)
         elif args.command == "learning-curve":
             _learning_curve(args)
+        elif args.command == "predict":
+            _predict(args)
         else:
             _diagnose(args)
     except (UsageError, HyperparameterError, DataError, StoreError) as exc:
