@@ -28,7 +28,9 @@ from core.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, t
 __all__ = [
     "BUILTIN",
     "REAL",
+    "NOISE_RANGE",
     "ROW_CAP",
+    "SAMPLES_RANGE",
     "SYNTHETIC",
     "ColumnInfo",
     "CsvTable",
@@ -57,8 +59,8 @@ SYNTHETIC = ("moons", "circles", "spiral", "xor", "gaussians", "sine")
 REAL = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 BUILTIN = SYNTHETIC + REAL
 DEFAULT_DATASET = "moons"
-SAMPLES_RANGE = (20, 100_000)
-NOISE_RANGE = (0.0, 2.0)
+SAMPLES_RANGE = (20, 100_000)  # rows a synthetic dataset may have (load_builtin refuses others)
+NOISE_RANGE = (0.0, 2.0)  # its noise
 
 VAL_SHARE = 0.2
 TEST_SHARE = 0.2
@@ -81,6 +83,10 @@ class Dataset:
     raw_train: pd.DataFrame | None = None  # raw features of the training rows (for plots)
     raw_val: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    # Regression: the training target's mean and standard deviation (the network learns the standardized
+    # target; an exported model turns its outputs back into the target's units with these).
+    target_mean: float | None = None
+    target_std: float | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -736,6 +742,7 @@ def prepare(
     for column in frame.columns:  # a frame that did not come through `features`: same rule
         frame[column] = without_too_large(frame[column])[0]
     x_train, x_val, x_test, y_train, y_val, y_test = _split(frame, target, task, seed)
+    target_scale: tuple[float | None, float | None] = (None, None)
     pre = _preprocessor(frame)
     try:
         xt = pre.fit_transform(x_train)
@@ -752,6 +759,7 @@ def prepare(
     else:
         classes = []
         mean, std = float(y_train.mean()), float(y_train.std(ddof=0)) or 1.0
+        target_scale = (mean, std)
         # Standardized target: a mean-predictor has loss 1.0, so losses read the same on every dataset.
         with np.errstate(over="ignore"):
             ys = tuple(((y - mean) / std).to_numpy(dtype=np.float32) for y in (y_train, y_val, y_test))
@@ -775,6 +783,8 @@ def prepare(
         raw_train=x_train.reset_index(drop=True),
         raw_val=x_val.reset_index(drop=True),
         notes=notes,
+        target_mean=target_scale[0],
+        target_std=target_scale[1],
     )
 
 
