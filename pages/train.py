@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
-from ui import data_picker, evidence, knobs, live_chart, runs, session, verdict
+from ui import data_picker, evidence, knobs, live_chart, runs, session, share, verdict
 from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
@@ -28,6 +28,7 @@ ws = session.workspace()
 store = session.store()
 pool = session.executor()
 session.init_knobs()
+link_problems = share.apply_link()  # a shared link's data and knobs, once per session, before the widgets
 
 st.sidebar.selectbox(
     "Teaching scenario",
@@ -47,6 +48,7 @@ hp = knobs.hyperparameter_widgets()
 if choice is not None and hp is not None:
     knobs.parameter_table(choice.dataset, hp)
 session.remember_knobs()
+share.share_panel(st.session_state["knobs"], ws, builtin=choice is None or "file" not in choice.spec)
 
 
 def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> None:
@@ -60,6 +62,8 @@ def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> Non
 
 
 st.title("FitLab: why does my network fit badly?")
+for problem in link_problems:
+    st.warning(f"The link's setting was not used: {plain(problem)}", icon=":material/link_off:")
 active = store.active_run(ws)
 left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
 ready = active is None and choice is not None and hp is not None
