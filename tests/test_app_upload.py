@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app_support import APP, last_run, train_until_verdict
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
+from ui.data_picker import TASKS
 from ui.text import plain
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -40,12 +41,11 @@ def test_real_sklearn_csv_trains_in_the_dashboard(name: str, tmp_path: Path) -> 
     target, task, rows, features = REAL_CSVS[name]
     at = _upload(_open_upload(), f"{name}.csv", write_real_csv(name, tmp_path).read_bytes())
     assert at.selectbox(key="csv_target").value == target
-    if name == "wine":  # classes 0, 1, 2: the page asks instead of guessing
-        assert at.radio(key="csv_task").value is None
-        assert any("are they classes or amounts" in w.value for w in at.sidebar.warning)
-        assert any("Still using the previous dataset, moons." in i.value for i in at.sidebar.info)
-        at.radio(key="csv_task").set_value(task).run()
+    if name == "wine":  # classes 0, 1, 2: detected as classes, and the page says it could be amounts
+        assert at.radio(key="csv_task").value == "classification"
+        assert any(plain("Few whole numbers can be classes or amounts") in c.value for c in at.sidebar.caption)
     assert at.radio(key="csv_task").value == task
+    assert any(c.value.startswith(plain(f"Detected: {task}, because")) for c in at.sidebar.caption)
     assert _dataset_caption(at).startswith(f"Dataset **{plain(name + '.csv')}** ({task}): ")
     assert f"{features} inputs" in _dataset_caption(at)
     assert train_until_verdict(at).startswith("**Verdict:")
@@ -70,7 +70,9 @@ def test_preview_profile_and_notes_before_training() -> None:
 
 def test_a_new_target_asks_the_task_again_and_leaves_the_exclusions() -> None:
     at = _upload(_open_upload(), "wine_quality.csv", (CORPUS / "target_few_whole_numbers.csv").read_bytes())
-    assert at.radio(key="csv_task").value is None  # 6 whole numbers: classes or amounts?
+    detected = at.radio(key="csv_task").value
+    assert detected in ("classification", "regression")  # 6 whole numbers: the detected task, never blank
+    assert at.radio(key="csv_task").options == [f"{t} (detected)" if t == detected else t for t in TASKS]
     at.radio(key="csv_task").set_value("regression").run()
     at.multiselect(key="csv_exclude").select("acidity").run()
     assert plain("wine_quality.csv") in _dataset_caption(at) and "(regression)" in _dataset_caption(at)

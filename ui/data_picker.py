@@ -9,12 +9,15 @@ import streamlit as st
 
 from core.data import (
     BUILTIN,
+    NOISE_RANGE,
     ROW_CAP,
+    SAMPLES_RANGE,
     SYNTHETIC,
     ColumnInfo,
     CsvTable,
     DataError,
     Dataset,
+    TaskGuess,
     analyze_columns,
     build_dataset,
     default_target,
@@ -24,6 +27,7 @@ from core.data import (
     read_table,
     to_safe_csv,
 )
+from ui.session import DATA_KNOBS
 from ui.text import plain
 
 UPLOAD = "Upload a CSV…"
@@ -58,9 +62,14 @@ def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
         return cached[1]
     bar = st.sidebar.progress(0.0, text="Reading the file…")
     try:
-        table = read_table(upload.getvalue(), progress=lambda share, what: bar.progress(min(1.0, share), text=plain(what)))
-        bar.progress(1.0, text="Profiling the columns…")
-        result = (table, analyze_columns(table.frame))
+        try:
+            table = read_table(upload.getvalue(), progress=lambda share, what: bar.progress(min(1.0, share), text=plain(what)))
+            bar.progress(1.0, text="Profiling the columns…")
+            result = (table, analyze_columns(table.frame))
+        except DataError:
+            raise
+        except Exception as exc:  # a reader bug or a file no check foresaw: say so, keep the page
+            raise DataError(f"the file could not be read ({type(exc).__name__}: {exc})") from exc
     except DataError as exc:
         st.session_state["csv_read"] = (upload.file_id, str(exc))
         raise
@@ -84,18 +93,7 @@ def dataset_widgets(seed: int) -> DataChoice | None:
     sb.header("Data")
     choice = sb.selectbox("Dataset", list(BUILTIN) + [UPLOAD], key="dataset_name")
     try:
-        if choice == UPLOAD:
-            loaded = _upload_widgets(seed)
-        else:
-            st.session_state.pop("csv_read", None)  # the uploader forgets its file when hidden: so do we
-            if choice in SYNTHETIC:
-                sb.slider("Samples", 50, 5000, step=50, key="samples")
-                sb.slider("Noise", 0.0, 1.0, step=0.05, key="noise")
-            samples, noise = int(st.session_state["samples"]), float(st.session_state["noise"])
-            spec: dict[str, Any] = {"name": choice, "seed": seed}
-            if choice in SYNTHETIC:
-                spec |= {"samples": samples, "noise": noise}
-            loaded = DataChoice(_builtin(choice, samples, noise, seed), f"{choice}:{samples}:{noise}:{seed}", spec)
+        loaded = _upload_widgets(seed) if choice == UPLOAD else _builtin_widgets(choice, seed)
     except DataError as exc:
         sb.error(f"Could not use this data: {plain(str(exc))}")
         loaded = None
@@ -108,28 +106,118 @@ def dataset_widgets(seed: int) -> DataChoice | None:
     return previous
 
 
+# ---------------------------------------------------------------------------------------------------
+# Built-in datasets: Samples and Noise.
+#
+# The remembered value (st.session_state["knobs"], kept by ui.session) is what the sliders start from:
+# it is their element default (`value=`), and the user's moves update it (on_change). Before, the
+# sliders had no `value=`, so their element default was their minimum (50, 0.00): whenever the browser
+# mounted one anew without being told its value, or the server registered it without its state, it
+# showed that minimum and the next rerun sent it back as if the user had chosen it; the run that
+# followed trained on 50 rows (30 train). The element id does not include `value` (only key, min,
+# max, step), so a new default does not make a new widget.
+
+SAMPLES_STEP = 10  # 20, 30, ... 100,000: every slider position is a value load_builtin accepts
+NOISE_STEP = 0.05
+DATA_SLIDERS: dict[str, tuple[str, float, float, float, str]] = {
+    "samples": (
+        "Samples",
+        SAMPLES_RANGE[0],
+        SAMPLES_RANGE[1],
+        SAMPLES_STEP,
+        "Rows generated: 60 % train, 20 % validation, 20 % test.",
+    ),
+    "noise": ("Noise", NOISE_RANGE[0], NOISE_RANGE[1], NOISE_STEP, "How far the points scatter from the clean pattern."),
+}
+
+
+def knob(key: str) -> Any:
+    """The remembered value of a data knob (samples, noise), within the range the slider offers."""
+    value = st.session_state.get("knobs", {}).get(key, DATA_KNOBS[key])
+    if key in DATA_SLIDERS:
+        _, low, high, _, _ = DATA_SLIDERS[key]
+        kind = int if key == "samples" else float
+        try:
+            value = kind(value)
+        except (TypeError, ValueError):
+            value = DATA_KNOBS[key]
+        if not low <= value <= high:
+            value = DATA_KNOBS[key]
+        return kind(value)
+    return value
+
+
+def _keep_move(key: str) -> None:
+    """Callback of a data slider: the user moved it; remember the value it reports."""
+    st.session_state.setdefault("knobs", dict(DATA_KNOBS))[key] = st.session_state[key]
+
+
+def _data_slider(key: str) -> Any:
+    label, low, high, step, help_text = DATA_SLIDERS[key]
+    if key == "samples":
+        low, high, step = int(low), int(high), int(step)
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = knob(key)  # saved by an older version with other ranges
+    return st.sidebar.slider(
+        label, low, high, value=knob(key), step=step, key=key, on_change=_keep_move, args=(key,), help=help_text
+    )
+
+
+def _builtin_widgets(choice: str, seed: int) -> DataChoice:
+    st.session_state.pop("csv_read", None)  # the uploader forgets its file when hidden: so do we
+    if choice in SYNTHETIC:
+        samples, noise = int(_data_slider("samples")), float(_data_slider("noise"))
+    else:
+        samples, noise = knob("samples"), knob("noise")
+    spec: dict[str, Any] = {"name": choice, "seed": seed}
+    if choice in SYNTHETIC:
+        spec |= {"samples": samples, "noise": noise}
+    return DataChoice(_builtin(choice, samples, noise, seed), f"{choice}:{samples}:{noise}:{seed}", spec)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An uploaded CSV, in three steps: 1. read the file, 2. choose the target (and the task), 3. preview.
+
 UPLOAD_HELP = (
     "A table saved as text: one row per example, one column to predict. Commas, semicolons, tabs or pipes; "
     "UTF-8 or Windows-1252; decimal points or commas. Up to 50 MB here (the command line has no limit). "
     f"Files over {ROW_CAP:,} rows train on a random sample of {ROW_CAP:,}."
 )
 
-
 TASKS = ("classification", "regression")
+# The user's choices for the file now loaded: {"file": file_id, "target": str, "tasks": {target: task},
+# "exclude": [columns]}. Like the data sliders, the target, task and left-out widgets are told these
+# values on every run (their own state could outlive a file or a target and show a stale choice).
+CHOICES = "csv_choices"
+
+
+def _choices() -> dict[str, Any]:
+    return st.session_state.setdefault(CHOICES, {"file": None, "target": None, "tasks": {}, "exclude": []})
 
 
 def _new_target() -> None:
-    """A different target: ask the task again, and never leave the target among the left-out columns."""
-    st.session_state.pop("csv_task", None)
+    """Callback of the target box: a new target gets its detected task (or the one chosen for it before),
+    and is never among the left-out columns."""
+    choices = _choices()
     target = st.session_state.get("csv_target")
-    st.session_state["csv_exclude"] = [c for c in st.session_state.get("csv_exclude", []) if c != target]
+    choices["target"] = target
+    choices["exclude"] = [c for c in choices["exclude"] if c != target]
+
+
+def _new_task() -> None:
+    """Callback of the task radio: the user's task, for this file and this target only."""
+    choices = _choices()
+    choices["tasks"][choices["target"]] = st.session_state["csv_task"]
+
+
+def _new_exclude() -> None:
+    _choices()["exclude"] = list(st.session_state.get("csv_exclude", []))
 
 
 def _upload_widgets(seed: int) -> DataChoice | None:
-    """Upload, then target, task and left-out columns, a preview with a column profile, and the notes.
-
-    A file that cannot be read raises DataError (shown next to the uploader by dataset_widgets); a
-    target that cannot be trained on shows its message here, with the profile still visible."""
+    """Upload, then the three steps. A file that cannot be read raises DataError (dataset_widgets shows
+    it next to the uploader and keeps the previous dataset); a target that cannot be trained on shows
+    its message at step 2, with the preview still there to see why."""
     sb = st.sidebar
     upload = sb.file_uploader("CSV file", key="csv", help=UPLOAD_HELP)
     # Streamlit marks a file over server.maxUploadSize red and names the limit only in a tooltip: say it here.
@@ -140,48 +228,88 @@ def _upload_widgets(seed: int) -> DataChoice | None:
     if upload is None:
         sb.caption("Pick a CSV file: one row per example, one column to predict.")
         return None
-    if st.session_state.get("csv_file") != upload.file_id:  # a new file: its own defaults
-        for key in ("csv_target", "csv_task", "csv_exclude"):
-            st.session_state.pop(key, None)
-        st.session_state["csv_file"] = upload.file_id
-    table, infos = _csv_columns(upload)
+    table, infos = _read_step(upload)
+    target, task, exclude = _target_step(table, infos)
+    loaded = _dataset_step(upload, table, infos, target, task, exclude, seed)
+    _preview_step(table, infos, target, exclude)
+    return loaded
+
+
+def _read_step(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
+    """Step 1: read and profile the file (once per upload). A new file starts with its own defaults."""
+    sb = st.sidebar
+    sb.markdown("**1 · Read the file**")
+    choices = _choices()
+    if choices["file"] != upload.file_id:
+        choices.update(file=upload.file_id, target=None, tasks={}, exclude=[])
+    table, infos = _csv_columns(upload)  # DataError: shown by dataset_widgets, nothing else changes
+    sb.caption(plain(f"{table.rows:,} rows × {len(infos):,} columns; {table.describe()}."))
+    return table, infos
+
+
+def _task_words(target: str, task: str, guess: TaskGuess) -> str:
+    if task != guess.task:
+        return f"You chose {task}. Detected: {guess.task}, because {guess.reason}."
+    words = f"Detected: {guess.task}, because {guess.reason}."
+    if guess.ambiguous:
+        words += f" Few whole numbers can be classes or amounts: is {target!r} a label or a quantity? Change it above if needed."
+    return words
+
+
+def _target_step(table: CsvTable, infos: list[ColumnInfo]) -> tuple[str, str, tuple[str, ...]]:
+    """Step 2: what to predict, and how. The task is the detected one until the user picks another for
+    this file and target; it is never blank."""
+    sb = st.sidebar
+    sb.markdown("**2 · Choose what to predict**")
+    choices = _choices()
     columns = [info.name for info in infos]
-    sb.caption(plain(f"{table.rows:,} rows × {len(columns):,} columns; {table.describe()}."))
-    target = str(
-        sb.selectbox(
-            "Target column (what to predict)",
-            columns,
-            index=columns.index(default_target(infos)),
-            key="csv_target",
-            on_change=_new_target,
+    if choices["target"] not in columns:
+        choices["target"] = default_target(infos)
+    st.session_state["csv_target"] = choices["target"]
+    target = str(sb.selectbox("Target column (what to predict)", columns, key="csv_target", on_change=_new_target))
+    guess = guess_task(table.frame[target])
+    task = choices["tasks"].get(target, guess.task)
+    st.session_state["csv_task"] = task
+    task = str(
+        sb.radio(
+            "Task",
+            TASKS,
+            key="csv_task",
+            horizontal=True,
+            format_func=lambda option: f"{option} (detected)" if option == guess.task else option,
+            on_change=_new_task,
+            help="Classification predicts one of a few labels; regression predicts an amount.",
         )
     )
-    guess = guess_task(table.frame[target])
-    task = sb.radio(
-        "Task",
-        TASKS,
-        index=None if guess.ambiguous else TASKS.index(guess.task),
-        key="csv_task",
-        horizontal=True,
-        help="Classification predicts one of a few labels; regression predicts an amount.",
-    )
-    if task is None:
-        sb.warning(plain(f"{target!r} holds {guess.reason}: are they classes or amounts? Choose the task to train on this file."))
-    elif not guess.ambiguous:
-        sb.caption(plain(f"Detected: {guess.task}, because {guess.reason}."))
+    sb.caption(plain(_task_words(target, task, guess)))
+    others = [c for c in columns if c != target]
+    st.session_state["csv_exclude"] = [c for c in choices["exclude"] if c in others]
     exclude = tuple(
-        sb.multiselect("Leave out columns", [c for c in columns if c != target], key="csv_exclude", help="Not used as features.")
+        sb.multiselect("Leave out columns", others, key="csv_exclude", on_change=_new_exclude, help="Not used as features.")
     )
-    loaded: DataChoice | None = None
-    if task is not None:
-        try:
-            dataset = _csv(table, infos, upload.file_id, target, str(task), exclude, seed, upload.name)
-            for note in dataset.notes:
-                sb.caption(plain(f"Note: {note}"))
-            spec = {"file": upload.name, "target": target, "task": str(task), "exclude": list(exclude), "seed": seed}
-            loaded = DataChoice(dataset, f"csv:{upload.file_id}:{target}:{task}:{'|'.join(exclude)}:{seed}", spec)
-        except DataError as exc:
-            sb.error(f"Could not use this data: {plain(str(exc))}")
+    return target, task, exclude
+
+
+def _dataset_step(
+    upload: Any, table: CsvTable, infos: list[ColumnInfo], target: str, task: str, exclude: tuple[str, ...], seed: int
+) -> DataChoice | None:
+    """The features for the chosen target and task, or the reason there are none (shown at step 2)."""
+    sb = st.sidebar
+    try:
+        dataset = _csv(table, infos, upload.file_id, target, task, exclude, seed, upload.name)
+    except DataError as exc:
+        sb.error(f"Could not use this data: {plain(str(exc))}")
+        return None
+    for note in dataset.notes:
+        sb.caption(plain(f"Note: {note}"))
+    spec = {"file": upload.name, "target": target, "task": task, "exclude": list(exclude), "seed": seed}
+    return DataChoice(dataset, f"csv:{upload.file_id}:{target}:{task}:{'|'.join(exclude)}:{seed}", spec)
+
+
+def _preview_step(table: CsvTable, infos: list[ColumnInfo], target: str, exclude: tuple[str, ...]) -> None:
+    """Step 3: the first rows and what FitLab makes of each column."""
+    sb = st.sidebar
+    sb.markdown("**3 · Preview**")
     with sb.expander("Preview and column profile", expanded=True):
         st.caption(
             "The first 20 rows, then what FitLab makes of each column. Widen the sidebar or use a table's "
@@ -209,4 +337,3 @@ def _upload_widgets(seed: int) -> DataChoice | None:
             on_click="ignore",
             key="csv_profile_download",
         )
-    return loaded

@@ -53,7 +53,7 @@ def test_broken_upload_keeps_everything_then_a_good_file_trains(page: Page, tmp_
     expect(sidebar.get_by_text("Could not use this data")).to_have_count(0)
     expect(sidebar.get_by_text("Still using the previous dataset")).to_have_count(0)
     expect(page.locator(".st-key-csv_target input")).to_have_value("label")
-    profile = sidebar.get_by_test_id("stExpander")
+    profile = sidebar.get_by_test_id("stExpander").filter(has_text="Preview and column profile")
     expect(profile.get_by_test_id("stDataFrame")).to_have_count(2)  # the preview and the column profile
     expect(page.get_by_text("Dataset awkward.csv (classification)")).to_be_visible()  # the rerun has settled
     option = page.get_by_role("option", name="**bold** <b>x</b>")
