@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
-from ui import data_picker, evidence, knobs, live_chart, runs, session, share, verdict
+from ui import data_picker, estimate, evidence, knobs, live_chart, runs, session, share, verdict
 from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
@@ -83,6 +83,8 @@ if choice is not None:
         f"Dataset **{plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
         f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs. Training runs on {pool.description}."
     )
+if choice is not None and hp is not None and active is None:
+    estimate.show(choice, hp)  # how long Train will take, calibrated on this machine; a warning for minutes
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")
 
 history_runs = [runs.RunView.of(r) for r in store.list_runs(ws, kinds=("train", "fix"), limit=50)]
@@ -229,9 +231,9 @@ if (shown_view is not None and shown_view.active) or watching:
     while True:
         time.sleep(POLL_SECONDS)
         marker = store.marker(shown_id) if shown_id else None
-        if marker is None:
+        if marker is None and not watching:
             break
-        status = marker[0]
+        status = marker[0] if marker is not None else None
         active_now = status in runs.ACTIVE
         if shown_view is not None and shown_view.active and not active_now:
             st.rerun()

@@ -63,7 +63,10 @@ def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
     bar = st.sidebar.progress(0.0, text="Reading the file…")
     try:
         try:
-            table = read_table(upload.getvalue(), progress=lambda share, what: bar.progress(min(1.0, share), text=plain(what)))
+            def report(share: float, what: str) -> None:
+                bar.progress(min(1.0, share), text=plain(what))
+
+            table = read_table(upload.getvalue(), progress=report)
             bar.progress(1.0, text="Profiling the columns…")
             result = (table, analyze_columns(table.frame))
         except DataError:
