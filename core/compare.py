@@ -142,7 +142,7 @@ def overlay_figure(
             fig.add_scatter(
                 x=[epoch], y=[value], mode="markers", name=f"{name} {word} epoch {epoch}", legendgroup=group,
                 showlegend=False, meta=word,
-                marker={"color": color, "symbol": symbol, "size": size, "line": {"color": "white" if symbol == "star" else color, "width": 1 if symbol == "star" else 2.5}},
+                marker={"color": color, "symbol": symbol, "size": size, "line": _outline(color, symbol)},
                 hovertemplate=f"{name}<br>{word} epoch {epoch}<br>validation {what} %{{y:.4g}}<extra></extra>",
             )  # fmt: skip
     title = f"{'Loss' if metric == 'loss' else metric_name.capitalize()}: validation solid, training dotted; ★ best epoch, ○ kept"
@@ -276,3 +276,8 @@ def parallel_figure(runs: Sequence[StoredRun], *, labels: Sequence[str] | None =
         height=440,
     )
     return fig
+
+
+def _outline(color: str, symbol: str) -> dict[str, object]:
+    """A star gets a thin white outline, other markers a ring in the run's colour."""
+    return {"color": "white" if symbol == "star" else color, "width": 1 if symbol == "star" else 2.5}
