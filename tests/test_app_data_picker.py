@@ -22,11 +22,11 @@ def _open() -> AppTest:
     return at
 
 
-def _during_run(at: AppTest) -> AppTest:
+def _during_run(at: AppTest, timeout: float = 2) -> AppTest:
     """One rerun while a run is going on: the page stays in its live loop, so AppTest gives up after a
     moment (as a browser would interrupt it with the next interaction)."""
     try:
-        at.run(timeout=2)
+        at.run(timeout=timeout)
     except RuntimeError as exc:  # AppTest's "script run timed out": the live loop was still going
         assert "timed out" in str(exc)
     return at
@@ -53,10 +53,11 @@ def test_samples_and_noise_survive_train_pressed_during_a_run() -> None:
     at = _open()
     at.toggle(key="hp_early_stopping").set_value(False)
     at.slider(key="hp_epochs").set_value(1000)
+    at.select_slider(key="hp_batch_size").set_value(1)  # 78 updates an epoch: a run of a minute or more
     at.slider(key="samples").set_value(130)
     at.slider(key="noise").set_value(0.35).run()
     at.button(key="train").click()
-    _during_run(at)
+    _during_run(at, timeout=10)  # long enough for the click's script run to start the job on a loaded machine
     workspace = at.session_state["workspace"]
     store = open_store()
     active = store.active_run(workspace)

@@ -72,9 +72,9 @@ def apply_link() -> list[str]:
     per value that was refused (the rest of the link still applies)."""
     if st.session_state.get(APPLIED):
         return []
-    st.session_state[APPLIED] = True
     query = {key: st.query_params[key] for key in LINK_KEYS if key in st.query_params}
     if not query:
+        st.session_state[APPLIED] = True
         return []
     problems: list[str] = []
     preset = query.pop("preset", None)
@@ -95,6 +95,9 @@ def apply_link() -> list[str]:
                 set_knob(hp_key(key), parse_value(key, text))
         except (HyperparameterError, ValueError) as error:
             problems.append(f"{key}: {error}")
+    # Marked applied only now: a first script run interrupted above (the browser's own reruns come early)
+    # leaves the whole query in place, and the next run applies it again, from the start.
+    st.session_state[APPLIED] = True
     for key in LINK_KEYS:
         if key in st.query_params:
             del st.query_params[key]

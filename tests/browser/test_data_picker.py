@@ -36,6 +36,10 @@ def test_samples_and_noise_keep_their_values_through_a_run(page: Page) -> None:
     page.locator(".st-key-hp_early_stopping label").click()  # no early stop: the run lasts
     _press(page, "Epochs (maximum)", "End")
     expect(slider(page, "Epochs (maximum)")).to_have_attribute("aria-valuetext", "1000")
+    # Batch 1: 78 updates an epoch, so the run outlasts the clicks below (at batch 32 it ended within ~10 s,
+    # before Stop, on a loaded CI machine).
+    _press(page, "Batch size", "Home")
+    expect(slider(page, "Batch size")).to_have_attribute("aria-valuetext", "1")
 
     page.locator(".st-key-train button").click()
     expect(page.get_by_text(re.compile(r"epoch \d+ of up to 1000"))).to_be_visible(timeout=30_000)

@@ -92,6 +92,12 @@ def test_the_decision_boundary_moves_while_the_network_trains(page: Page) -> Non
     epochs.focus()
     epochs.press("End")
     expect(epochs).to_have_attribute("aria-valuetext", "1000")
+    batch = slider(page, "Batch size")  # batch 8: 75 updates an epoch, a run that outlasts the looks below
+    batch.focus()
+    batch.press("Home")
+    for _ in range(3):
+        batch.press("ArrowRight")
+    expect(batch).to_have_attribute("aria-valuetext", "8")
     page.locator(".st-key-train button").click()
     surfaces: list[str] = []
     titles: set[str] = set()
