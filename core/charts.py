@@ -309,14 +309,20 @@ def _split_points(
 
 
 def boundary_surface(
-    dataset: Dataset, model: nn.Module, resolution: int = SURFACE_RESOLUTION, *, max_points: int | None = SURFACE_POINTS
+    dataset: Dataset,
+    model: nn.Module,
+    resolution: int = SURFACE_RESOLUTION,
+    *,
+    max_points: int | None = SURFACE_POINTS,
+    points: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the model predicts over the plane of a 2-feature dataset, as plain JSON-able data.
 
     Computed where the model is (a worker process) and drawn by `surface_figure` wherever the page
     is: the web process never needs the model. Keys: features, task, kind (binary, multiclass,
     regression), classes, grid_a, grid_b, z (rows along grid_b), points ({split: {a, b, y, rows}}:
-    at most `max_points` seeded rows per split, `rows` of them in all).
+    at most `max_points` seeded rows per split, `rows` of them in all). `points`: those of an earlier
+    surface of the same dataset (they do not change while a run trains; a live redraw reuses them).
     """
     if not dataset.is_2d or dataset.raw_train is None:
         raise ValueError("a decision boundary needs a dataset with exactly two features")
@@ -342,7 +348,7 @@ def boundary_surface(
         "grid_a": grid_a.tolist(),
         "grid_b": grid_b.tolist(),
         "z": np.round(z.astype(float), 4).tolist(),
-        "points": _split_points(dataset, max_points=max_points),
+        "points": points if points is not None else _split_points(dataset, max_points=max_points),
     }
 
 

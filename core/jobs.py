@@ -31,7 +31,7 @@ from core.history import EpochRecord
 from core.hyperparameters import Hyperparameters
 from core.learning_curve import learning_curve
 from core.lr_finder import find_learning_rate
-from core.store import RunStore, open_store
+from core.store import RunStore, json_safe, open_store
 
 KINDS = ("train", "fix", "lr_find", "learning_curve")
 LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
@@ -120,11 +120,11 @@ class Progress:
     def __init__(self, store: RunStore, run_id: str) -> None:
         self.store, self.run_id = store, run_id
         self.rows: list[dict[str, Any]] = []
-        self.extra: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}  # JSON-safe values only (written as they are)
         self._last = 0.0
 
     def epoch(self, record: EpochRecord) -> None:
-        self.rows.append(clean_json(record.to_dict()))  # once per record: a flush writes them all
+        self.rows.append(json_safe(record.to_dict()))  # cleaned once per record: a flush writes them all as they are
         self.flush(force=False)
 
     def new_round(self, index: int) -> None:
@@ -135,7 +135,7 @@ class Progress:
         now = time.monotonic()
         if force or now - self._last >= PROGRESS_INTERVAL:
             self._last = now
-            self.store.update_progress(self.run_id, self.rows, clean_json(self.extra))
+            self.store.update_progress(self.run_id, self.rows, self.extra, cleaned=True)
 
 
 class LiveSurface:
@@ -147,18 +147,22 @@ class LiveSurface:
 
     def __init__(self, dataset: Dataset, progress: Progress) -> None:
         self.dataset, self.progress = dataset, progress
+        self.is_2d = dataset.is_2d  # once: the property looks at the data's columns (0.4 ms, 300 epochs)
+        self._points: dict[str, Any] | None = None  # the data points, the same in every redraw
         self._next = time.monotonic() + LIVE_SURFACE_FIRST
         self.drawn = 0
 
     def __call__(self, record: EpochRecord, model: nn.Module) -> None:
         now = time.monotonic()
-        if not self.dataset.is_2d or now < self._next:
+        if not self.is_2d or now < self._next:
             return
-        surface = boundary_surface(self.dataset, model, LIVE_SURFACE_RESOLUTION)
+        surface = boundary_surface(self.dataset, model, LIVE_SURFACE_RESOLUTION, points=self._points)
+        surface["epoch"] = record.epoch
+        surface = json_safe(surface)
+        self._points = surface["points"]
         cost = time.monotonic() - now
         self.drawn += 1
-        surface["epoch"] = record.epoch
-        self.progress.extra["live_surface"] = surface
+        self.progress.extra["live_surface"] = surface  # JSON-safe already: each flush writes it as it is
         self._next = time.monotonic() + max(LIVE_SURFACE_SECONDS, cost / LIVE_SURFACE_SHARE)
         self.progress.flush(force=True)
 

@@ -119,6 +119,11 @@ def valid_workspace_id(text: object) -> bool:
     return isinstance(text, str) and WORKSPACE_ID.fullmatch(text) is not None  # fullmatch: `$` passes a trailing newline
 
 
+def json_safe(value: Any) -> Any:
+    """What the store writes for `value`: see `_clean`."""
+    return _clean(value)
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe: non-finite floats become null (PostgreSQL's JSON rejects NaN), tuples lists.
 
@@ -280,10 +285,14 @@ class RunStore:
             )
         return False
 
-    def update_progress(self, run_id: str, history: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
-        values: dict[str, Any] = {"history": _clean(history), "updated": time.time()}
+    def update_progress(
+        self, run_id: str, history: list[dict[str, Any]], extra: dict[str, Any] | None = None, *, cleaned: bool = False
+    ) -> None:
+        """Write a running run's history so far (and its extra). `cleaned`: the caller already made every
+        record JSON-safe with `json_safe` (a worker cleans each epoch once, not the whole history per write)."""
+        values: dict[str, Any] = {"history": history if cleaned else _clean(history), "updated": time.time()}
         if extra is not None:
-            values["extra"] = _clean(extra)
+            values["extra"] = extra if cleaned else _clean(extra)
         with self.engine.begin() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(**values))
 
