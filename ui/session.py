@@ -128,3 +128,8 @@ def set_knob(key: str, value: Any) -> None:
     """For callbacks (Apply, presets): set the widget and the remembered value together."""
     st.session_state[key] = value
     st.session_state.setdefault("knobs", default_knobs())[key] = value
+
+
+def show_run(run_id: str) -> None:
+    """Make the Train page show this run next time it draws (Compare's "Open in Train")."""
+    st.session_state["shown_run"] = run_id
