@@ -11,7 +11,7 @@ import streamlit as st
 from core.charts import loss_figure, metric_figure
 from core.data import DataError
 from core.logs import TrainingLog, diagnose_log, read_training_log
-from ui import verdict
+from ui import state, verdict
 
 # The sample logs the tests read too: each laid out exactly as its logger writes it.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "tests" / "logs"
@@ -31,7 +31,7 @@ def _read(content: bytes, name: str) -> TrainingLog:
 
 def _choose(source: str) -> None:
     """The most recent choice wins: a new upload, or an example."""
-    st.session_state["log_source"] = source
+    state.LOG_SOURCE.set(source)
 
 
 def _metric_chart(log: TrainingLog) -> go.Figure:
@@ -58,7 +58,7 @@ upload = upload_column.file_uploader(
 example = example_column.selectbox("Example log", list(EXAMPLES), key="log_example", on_change=_choose, args=("example",))
 example_column.button("Try an example", key="try_example", on_click=_choose, args=("example",))
 
-chosen = st.session_state.get("log_source")
+chosen = state.LOG_SOURCE.get()
 if upload is not None and chosen != "example":
     content, name = upload.getvalue(), upload.name
 elif chosen == "example":

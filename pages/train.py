@@ -16,7 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
 from core.jobs import submit_run
-from ui import data_picker, estimate, evidence, knobs, live_chart, runs, session, share, verdict
+from ui import data_picker, estimate, evidence, knobs, live_chart, runs, session, share, state, verdict
 from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
@@ -35,26 +35,26 @@ st.sidebar.selectbox(
     list(SCENARIOS),
     index=None,
     placeholder="Pick a preset…",
-    key="scenario",
+    key=state.SCENARIO.key,
     on_change=knobs.apply_scenario,
     format_func=lambda name: f"{name.replace('_', ' ')}",
     help="Presets that show one fit problem each. They set the dataset and the knobs.",
 )
-if st.session_state.get("scenario"):
-    st.sidebar.caption(SCENARIOS[st.session_state["scenario"]]["description"])
-hp_seed = int(st.session_state[session.hp_key("seed")])
+if scenario := state.SCENARIO.get():
+    st.sidebar.caption(SCENARIOS[scenario]["description"])
+hp_seed = int(state.widget_value(session.hp_key("seed")))
 choice = data_picker.dataset_widgets(hp_seed)
 hp = knobs.hyperparameter_widgets()
 if choice is not None and hp is not None:
     knobs.parameter_table(choice.dataset, hp)
 session.remember_knobs()
-share.share_panel(st.session_state["knobs"], ws, builtin=choice is None or "file" not in choice.spec)
+share.share_panel(session.remembered(), ws, builtin=choice is None or "file" not in choice.spec)
 
 
 def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> None:
     spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
     session.session_jobs().add(spec.run_id)
-    st.session_state["shown_run"] = spec.run_id
+    state.SHOWN_RUN.set(spec.run_id)
     pool.submit(spec)
     # This script run drew Train and Fix it for me enabled and would keep them so for the whole run (it stays
     # in the live loop below): rerun, so that they are drawn disabled while the job is queued or running.
@@ -89,8 +89,8 @@ log_scale = st.toggle("Log-scale loss axis", key="log_scale")
 
 history_runs = [runs.RunView.of(r) for r in store.list_runs(ws, kinds=("train", "fix"), limit=50)]
 if active is not None:
-    st.session_state["shown_run"] = active.id
-shown_id = st.session_state.get("shown_run")
+    state.SHOWN_RUN.set(active.id)
+shown_id = state.SHOWN_RUN.get()
 if history_runs and shown_id not in [v.id for v in history_runs]:
     shown_id = history_runs[0].id
 # Fixed slots: the same elements at the same places in every rerun. During a run this script run stays in
@@ -101,13 +101,13 @@ if len(history_runs) > 1 and active is None:
     labels = {v.id: runs.run_label(v) for v in history_runs}
     # "shown_run" is the truth (a new run takes it over); the picker only changes it through its callback.
     # Its own state would otherwise outlive the reruns in which it was hidden and bring an old run back.
-    st.session_state["run_picker"] = shown_id
+    state.RUN_PICKER.set(shown_id)
     picker_slot.selectbox(
         "Run shown",
         list(labels),
         format_func=labels.__getitem__,
-        key="run_picker",
-        on_change=lambda: st.session_state.update(shown_run=st.session_state["run_picker"]),
+        key=state.RUN_PICKER.key,
+        on_change=lambda: state.SHOWN_RUN.set(state.RUN_PICKER.get()),
         help="Every run of this workspace is kept (also across reloads and server restarts).",
     )
 

@@ -27,6 +27,7 @@ from core.data import (
     read_table,
     to_safe_csv,
 )
+from ui import session, state
 from ui.session import DATA_KNOBS
 from ui.text import plain
 
@@ -55,7 +56,7 @@ def _csv(
 
 def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
     """Read and profile an upload once per session (with a progress bar); a failure is remembered too."""
-    cached = st.session_state.get("csv_read")
+    cached = state.CSV_READ.get()
     if cached is not None and cached[0] == upload.file_id:
         if isinstance(cached[1], str):
             raise DataError(cached[1])
@@ -74,11 +75,11 @@ def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
         except Exception as exc:  # a reader bug or a file no check foresaw: say so, keep the page
             raise DataError(f"the file could not be read ({type(exc).__name__}: {exc})") from exc
     except DataError as exc:
-        st.session_state["csv_read"] = (upload.file_id, str(exc))
+        state.CSV_READ.set((upload.file_id, str(exc)))
         raise
     finally:
         bar.empty()
-    st.session_state["csv_read"] = (upload.file_id, result)
+    state.CSV_READ.set((upload.file_id, result))
     return result
 
 
@@ -101,9 +102,9 @@ def dataset_widgets(seed: int) -> DataChoice | None:
         sb.error(f"Could not use this data: {plain(str(exc))}")
         loaded = None
     if loaded is not None:
-        st.session_state["last_good_data"] = loaded
+        state.LAST_GOOD_DATA.set(loaded)
         return loaded
-    previous: DataChoice | None = st.session_state.get("last_good_data")
+    previous = state.LAST_GOOD_DATA.get()
     if previous is not None:
         sb.info(f"Still using the previous dataset, {plain(previous.dataset.name)}.")
     return previous
@@ -112,7 +113,7 @@ def dataset_widgets(seed: int) -> DataChoice | None:
 # ---------------------------------------------------------------------------------------------------
 # Built-in datasets: Samples and Noise.
 #
-# The remembered value (st.session_state["knobs"], kept by ui.session) is what the sliders start from:
+# The remembered value (state.KNOBS, kept by ui.session) is what the sliders start from:
 # it is their element default (`value=`), and the user's moves update it (on_change). Before, the
 # sliders had no `value=`, so their element default was their minimum (50, 0.00): whenever the browser
 # mounted one anew without being told its value, or the server registered it without its state, it
@@ -136,7 +137,7 @@ DATA_SLIDERS: dict[str, tuple[str, float, float, float, str]] = {
 
 def knob(key: str) -> Any:
     """The remembered value of a data knob (samples, noise), within the range the slider offers."""
-    value = st.session_state.get("knobs", {}).get(key, DATA_KNOBS[key])
+    value = session.remembered().get(key, DATA_KNOBS[key])
     if key in DATA_SLIDERS:
         _, low, high, _, _ = DATA_SLIDERS[key]
         kind = int if key == "samples" else float
@@ -152,22 +153,22 @@ def knob(key: str) -> Any:
 
 def _keep_move(key: str) -> None:
     """Callback of a data slider: the user moved it; remember the value it reports."""
-    st.session_state.setdefault("knobs", dict(DATA_KNOBS))[key] = st.session_state[key]
+    session.remembered()[key] = state.widget_value(key)
 
 
 def _data_slider(key: str) -> Any:
     label, low, high, step, help_text = DATA_SLIDERS[key]
     if key == "samples":
         low, high, step = int(low), int(high), int(step)
-    if key in st.session_state and not low <= st.session_state[key] <= high:
-        st.session_state[key] = knob(key)  # saved by an older version with other ranges
+    if state.has_widget_value(key) and not low <= state.widget_value(key) <= high:
+        state.set_widget_value(key, knob(key))  # saved by an older version with other ranges
     return st.sidebar.slider(
         label, low, high, value=knob(key), step=step, key=key, on_change=_keep_move, args=(key,), help=help_text
     )
 
 
 def _builtin_widgets(choice: str, seed: int) -> DataChoice:
-    st.session_state.pop("csv_read", None)  # the uploader forgets its file when hidden: so do we
+    state.CSV_READ.clear()  # the uploader forgets its file when hidden: so do we
     if choice in SYNTHETIC:
         samples, noise = int(_data_slider("samples")), float(_data_slider("noise"))
     else:
@@ -191,18 +192,19 @@ TASKS = ("classification", "regression")
 # The user's choices for the file now loaded: {"file": file_id, "target": str, "tasks": {target: task},
 # "exclude": [columns]}. Like the data sliders, the target, task and left-out widgets are told these
 # values on every run (their own state could outlive a file or a target and show a stale choice).
-CHOICES = "csv_choices"
 
 
 def _choices() -> dict[str, Any]:
-    return st.session_state.setdefault(CHOICES, {"file": None, "target": None, "tasks": {}, "exclude": []})
+    choices = state.CSV_CHOICES.setdefault(lambda: {"file": None, "target": None, "tasks": {}, "exclude": []})
+    assert choices is not None
+    return choices
 
 
 def _new_target() -> None:
     """Callback of the target box: a new target gets its detected task (or the one chosen for it before),
     and is never among the left-out columns."""
     choices = _choices()
-    target = st.session_state.get("csv_target")
+    target = state.CSV_TARGET.get()
     choices["target"] = target
     choices["exclude"] = [c for c in choices["exclude"] if c != target]
 
@@ -210,11 +212,11 @@ def _new_target() -> None:
 def _new_task() -> None:
     """Callback of the task radio: the user's task, for this file and this target only."""
     choices = _choices()
-    choices["tasks"][choices["target"]] = st.session_state["csv_task"]
+    choices["tasks"][choices["target"]] = state.CSV_TASK.get()
 
 
 def _new_exclude() -> None:
-    _choices()["exclude"] = list(st.session_state.get("csv_exclude", []))
+    _choices()["exclude"] = list(state.CSV_EXCLUDE.get())
 
 
 def _upload_widgets(seed: int) -> DataChoice | None:
@@ -268,16 +270,16 @@ def _target_step(table: CsvTable, infos: list[ColumnInfo]) -> tuple[str, str, tu
     columns = [info.name for info in infos]
     if choices["target"] not in columns:
         choices["target"] = default_target(infos)
-    st.session_state["csv_target"] = choices["target"]
-    target = str(sb.selectbox("Target column (what to predict)", columns, key="csv_target", on_change=_new_target))
+    state.CSV_TARGET.set(choices["target"])
+    target = str(sb.selectbox("Target column (what to predict)", columns, key=state.CSV_TARGET.key, on_change=_new_target))
     guess = guess_task(table.frame[target])
     task = choices["tasks"].get(target, guess.task)
-    st.session_state["csv_task"] = task
+    state.CSV_TASK.set(task)
     task = str(
         sb.radio(
             "Task",
             TASKS,
-            key="csv_task",
+            key=state.CSV_TASK.key,
             horizontal=True,
             format_func=lambda option: f"{option} (detected)" if option == guess.task else option,
             on_change=_new_task,
@@ -286,9 +288,11 @@ def _target_step(table: CsvTable, infos: list[ColumnInfo]) -> tuple[str, str, tu
     )
     sb.caption(plain(_task_words(target, task, guess)))
     others = [c for c in columns if c != target]
-    st.session_state["csv_exclude"] = [c for c in choices["exclude"] if c in others]
+    state.CSV_EXCLUDE.set([c for c in choices["exclude"] if c in others])
     exclude = tuple(
-        sb.multiselect("Leave out columns", others, key="csv_exclude", on_change=_new_exclude, help="Not used as features.")
+        sb.multiselect(
+            "Leave out columns", others, key=state.CSV_EXCLUDE.key, on_change=_new_exclude, help="Not used as features."
+        )
     )
     return target, task, exclude
 

@@ -22,7 +22,7 @@ from core.hyperparameters import Hyperparameters
 from core.jobs import LABELS, submit_run
 from core.learning_curve import LearningCurveResult, interpret
 from core.lr_finder import LrFinderResult
-from ui import runs, session
+from ui import runs, session, state
 from ui.knobs import apply_value
 from ui.text import plain
 
@@ -199,7 +199,7 @@ def _show(kind: str, view: runs.RunView, stale: str | None, hp: Hyperparameters 
 def _shown_run() -> runs.RunView | None:
     """The training run the page shows: its `shown_run`, else this workspace's newest (as the page picks)."""
     store = session.store()
-    shown_id = st.session_state.get("shown_run")
+    shown_id = state.SHOWN_RUN.get()
     run = store.get(shown_id) if shown_id else None
     if run is None or run.kind not in ("train", "fix"):
         newest = store.list_runs(session.workspace(), kinds=("train", "fix"), limit=1)

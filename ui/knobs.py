@@ -1,7 +1,7 @@
 """The knobs in the sidebar: every hyperparameter widget, the presets, the Apply callbacks.
 
 Every hyperparameter widget is keyed `hp_<field>` so that a scenario preset or an Apply button can
-set it through st.session_state before the widget is drawn; `ui.session` keeps their values when
+set it (ui.state.set_widget_value) before the widget is drawn; `ui.session` keeps their values when
 another page is shown and across reloads.
 """
 
@@ -24,6 +24,7 @@ from core.hyperparameters import (
     Knob,
 )
 from core.model import parameter_counts
+from ui import state
 from ui.session import DEFAULTS, hp_key, set_knob
 
 _key = hp_key
@@ -35,7 +36,7 @@ def apply_value(knob: str, value: Any) -> None:
 
 
 def apply_scenario() -> None:
-    name = st.session_state.get("scenario")
+    name = state.SCENARIO.get()
     if name not in SCENARIOS:
         return
     preset = SCENARIOS[name]
@@ -53,7 +54,7 @@ def knob_widget(name: str, knob: Knob) -> None:
     sb = st.sidebar
     common: dict[str, Any] = {"key": _key(name), "help": knob.help}
     if knob.requires is not None:
-        common["disabled"] = not st.session_state[_key(knob.requires)]
+        common["disabled"] = not state.widget_value(_key(knob.requires))
     widget = knob.widget
     if widget == "toggle":
         sb.toggle(knob.label, **common)
@@ -87,7 +88,7 @@ def hyperparameter_widgets() -> Hyperparameters | None:
             if knob.group == group:
                 knob_widget(name, knob)
     try:
-        return Hyperparameters(**{f.name: st.session_state[_key(f.name)] for f in fields(Hyperparameters)})
+        return Hyperparameters(**{f.name: state.widget_value(_key(f.name)) for f in fields(Hyperparameters)})
     except HyperparameterError as exc:
         st.sidebar.error(f"Impossible setting: {exc}")
         return None

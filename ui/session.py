@@ -2,7 +2,7 @@
 
 - The workspace id lives in the URL (`?ws=...`): a reload or a bookmark brings back its runs and knobs;
   another browser gets its own workspace and sees none of them.
-- The knob values live in `st.session_state["knobs"]` (not only in widget state, which Streamlit
+- The knob values live in `state.KNOBS` (not only in widget state, which Streamlit
   drops when a page without those widgets runs) and in the store's workspace row (for a reload).
 - The store and the executor are process-wide resources; each session's running jobs are remembered in
   a session-scoped resource whose release (the tab closed) asks those jobs to stop.
@@ -21,6 +21,7 @@ from core.data import DEFAULT_DATASET
 from core.executor import Executor, make_executor
 from core.hyperparameters import Hyperparameters
 from core.store import RunStore, new_workspace_id, open_store, valid_workspace_id
+from ui import state
 
 DEFAULTS = Hyperparameters()
 DATA_KNOBS = {"dataset_name": DEFAULT_DATASET, "samples": 1000, "noise": 0.2}
@@ -85,11 +86,11 @@ def session_jobs() -> SessionJobs:
 
 def workspace() -> str:
     """This browser's workspace id, kept in the URL on every page."""
-    ws = st.session_state.get("workspace")
+    ws = state.WORKSPACE.get()
     if ws is None:
         asked = st.query_params.get("ws")
         ws = asked if asked and valid_workspace_id(asked) else new_workspace_id()
-        st.session_state["workspace"] = ws
+        state.WORKSPACE.set(ws)
     if st.query_params.get("ws") != ws:
         st.query_params["ws"] = ws
     return str(ws)
@@ -98,7 +99,7 @@ def workspace() -> str:
 def init_knobs() -> None:
     """Once per session: the knobs saved for this workspace (a reload) or the defaults; then, on every
     run, put back any widget value Streamlit dropped while another page was shown."""
-    if "knobs" not in st.session_state:
+    if not state.KNOBS.is_set():
         saved = store().workspace_state(workspace()) or {}
         knobs = default_knobs()
         knobs.update({k: v for k, v in (saved.get("knobs") or {}).items() if k in knobs})
@@ -106,30 +107,37 @@ def init_knobs() -> None:
             Hyperparameters(**{f.name: knobs[hp_key(f.name)] for f in fields(Hyperparameters)})
         except (TypeError, ValueError):  # saved by an older version with other ranges: start fresh
             knobs = default_knobs()
-        st.session_state["knobs"] = knobs
-        st.session_state["saved_knobs"] = dict(knobs)
-    for key, value in st.session_state["knobs"].items():
-        if key not in st.session_state:
-            st.session_state[key] = value
+        state.KNOBS.set(knobs)
+        state.SAVED_KNOBS.set(dict(knobs))
+    for key, value in remembered().items():
+        if not state.has_widget_value(key):
+            state.set_widget_value(key, value)
 
 
 def remember_knobs() -> None:
     """After the widgets are drawn: keep their values, and save them for this workspace when changed."""
-    knobs = st.session_state["knobs"]
+    knobs = remembered()
     for key in knobs:
-        if key in st.session_state:
-            knobs[key] = st.session_state[key]
-    if knobs != st.session_state.get("saved_knobs"):
+        if state.has_widget_value(key):
+            knobs[key] = state.widget_value(key)
+    if knobs != state.SAVED_KNOBS.get():
         store().save_workspace_state(workspace(), {"knobs": knobs})
-        st.session_state["saved_knobs"] = dict(knobs)
+        state.SAVED_KNOBS.set(dict(knobs))
 
 
 def set_knob(key: str, value: Any) -> None:
     """For callbacks (Apply, presets): set the widget and the remembered value together."""
-    st.session_state[key] = value
-    st.session_state.setdefault("knobs", default_knobs())[key] = value
+    state.set_widget_value(key, value)
+    remembered()[key] = value
+
+
+def remembered() -> dict[str, Any]:
+    """Every knob's remembered value by widget key (the defaults until the session has its own)."""
+    knobs = state.KNOBS.setdefault(default_knobs)
+    assert knobs is not None
+    return knobs
 
 
 def show_run(run_id: str) -> None:
     """Make the Train page show this run next time it draws (Compare's "Open in Train")."""
-    st.session_state["shown_run"] = run_id
+    state.SHOWN_RUN.set(run_id)

@@ -21,12 +21,12 @@ import streamlit as st
 from core.data import BUILTIN, NOISE_RANGE, SAMPLES_RANGE
 from core.hyperparameters import SCENARIOS, HyperparameterError, Hyperparameters, parse_value
 from ui import knobs as knob_widgets
+from ui import state
 from ui.session import DATA_KNOBS, DEFAULTS, default_knobs, hp_key, set_knob
 
 HP_NAMES = tuple(f.name for f in fields(Hyperparameters))
 DATA_LINK = {"dataset": "dataset_name", "samples": "samples", "noise": "noise"}  # link key -> knob
 LINK_KEYS = ("preset", *DATA_LINK, *HP_NAMES)
-APPLIED = "share_link_applied"
 
 
 def link_params(values: dict[str, Any], *, workspace: str | None = None) -> dict[str, str]:
@@ -70,17 +70,17 @@ def _parse_data(key: str, text: str) -> Any:
 def apply_link() -> list[str]:
     """Once per session, before the widgets are drawn: set the knobs a link names. Returns one message
     per value that was refused (the rest of the link still applies)."""
-    if st.session_state.get(APPLIED):
+    if state.SHARE_APPLIED.get():
         return []
     query = {key: st.query_params[key] for key in LINK_KEYS if key in st.query_params}
     if not query:
-        st.session_state[APPLIED] = True
+        state.SHARE_APPLIED.set(True)
         return []
     problems: list[str] = []
     preset = query.pop("preset", None)
     if preset is not None:
         if preset in SCENARIOS:
-            st.session_state["scenario"] = preset
+            state.SCENARIO.set(preset)
             knob_widgets.apply_scenario()
         else:
             problems.append(f"preset must be one of {', '.join(SCENARIOS)}, got {preset!r}")
@@ -97,7 +97,7 @@ def apply_link() -> list[str]:
             problems.append(f"{key}: {error}")
     # Marked applied only now: a first script run interrupted above (the browser's own reruns come early)
     # leaves the whole query in place, and the next run applies it again, from the start.
-    st.session_state[APPLIED] = True
+    state.SHARE_APPLIED.set(True)
     for key in LINK_KEYS:
         if key in st.query_params:
             del st.query_params[key]

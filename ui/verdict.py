@@ -13,6 +13,7 @@ from core.history import History
 from core.hyperparameters import (
     Hyperparameters,
 )
+from ui import state
 from ui.knobs import apply_value, use_settings
 from ui.session import hp_key
 
@@ -47,7 +48,7 @@ def diagnosis_card(diagnosis: Diagnosis, hp: Hyperparameters | None, *, applicab
             key=f"apply_{index}",
             on_click=apply_value,
             args=(rec.knob, rec.value),
-            disabled=rec.value is None or st.session_state.get(hp_key(rec.knob)) == rec.value,
+            disabled=rec.value is None or state.widget_value(hp_key(rec.knob)) == rec.value,
         )
 
 
