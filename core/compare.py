@@ -1,8 +1,9 @@
 """Several stored runs side by side: one table, overlaid curves, the knobs that differ, parallel coordinates.
 
-Pure functions of `StoredRun`s (the run store's rows): DataFrames and Plotly figures, no Streamlit.
-The table has the columns of the CSV export (core.export.runs_table), so what a user sorts on the page
-is what they download.
+Pure functions of `StoredRun`s (the run store's rows): DataFrames, Stylers and Plotly figures, no
+Streamlit. The table has the columns of the CSV export (core.export.runs_table), so what a user sorts
+on the page is what they download. Also what the Compare page's buttons need: which runs a selection
+compares, a run's data and knobs for "Open in Train", its data rebuilt for the model export.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
 
 from core.charts import CLASS_COLORS
+from core.data import BUILTIN, SYNTHETIC, Dataset, load_builtin
+from core.diagnosis import Diagnosis, heading
 from core.export import SCORE_COLUMNS
 from core.export import runs_table as export_table
 from core.history import History
-from core.hyperparameters import KNOBS, Hyperparameters
-from core.store import StoredRun
+from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters
+from core.store import ACTIVE, StoredRun
 
 RUN_COLORS = CLASS_COLORS  # one colour per run, in the order the runs were picked (at most 6 are compared)
 HYPERPARAMETERS = [f.name for f in fields(Hyperparameters)]
@@ -32,9 +36,12 @@ TABLE_RENAMES = {
     "kept_val_metric": "kept val metric",
     "test_loss": "test loss",
     "test_metric": "test metric",
-    "epochs_run": "epochs",
+    "epochs_run": "epochs run",  # not "epochs": that is the hyperparameter (the most it may run)
 }
 METRIC_NAMES = {"classification": "accuracy", "regression": "R²"}
+KINDS = ("train", "fix", "trial")  # the runs the Compare page lists (not the LR finder's or learning curves')
+MIN_COMPARED, MAX_COMPARED = 2, 6
+DIFF_HIGHLIGHT = "background-color: #fef3c7; font-weight: 600"  # a value unlike the first run's
 
 
 def short_id(run: StoredRun) -> str:
@@ -104,7 +111,7 @@ def overlay_figure(
     labels: Sequence[str] | None = None,
     log_scale: bool = False,
 ) -> go.Figure:
-    """The runs' curves on one chart, one colour per run: validation solid, training dotted.
+    """The runs' curves on one chart, one colour per run: validation solid, training dashed.
 
     `metric` is "loss" or "metric" (accuracy or R²). Each run's best epoch (lowest validation loss) is a
     star, its kept epoch (the model it keeps, when that is another epoch) an open circle.
@@ -127,7 +134,7 @@ def overlay_figure(
         )  # fmt: skip
         fig.add_scatter(
             x=epochs, y=train, mode="lines", name=f"{name} (training)", legendgroup=group, showlegend=False,
-            line={"color": color, "width": 1.5, "dash": "dot"}, opacity=0.8,
+            line={"color": color, "width": 1.5, "dash": "dash"}, opacity=0.8,
             hovertemplate=f"{name}<br>epoch %{{x}}<br>training {what} %{{y:.4g}}<extra></extra>",
         )  # fmt: skip
         marks = [("best", run.best_epoch, "star", 15)]
@@ -145,7 +152,9 @@ def overlay_figure(
                 marker={"color": color, "symbol": symbol, "size": size, "line": _outline(color, symbol)},
                 hovertemplate=f"{name}<br>{word} epoch {epoch}<br>validation {what} %{{y:.4g}}<extra></extra>",
             )  # fmt: skip
-    title = f"{'Loss' if metric == 'loss' else metric_name.capitalize()}: validation solid, training dotted; ★ best epoch, ○ kept"
+    shown = "Loss" if metric == "loss" else metric_name if metric_name == "R²" else metric_name.capitalize()
+    kept_marks = any(t.meta == "kept" for t in fig.data)
+    title = f"{shown}: validation solid, training dashed, ★ best epoch" + (", ○ kept" if kept_marks else "")
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
         xaxis_title="epoch",
@@ -224,6 +233,14 @@ def _dimension(knob: str, raw: list[Any]) -> dict[str, Any]:
             "ticktext": [format_value(v) for v in present],
             "range": [-0.25, max(len(present) - 1, 1) + 0.25],
         }
+    if any(v is None for v in raw):  # a run from an older version lacks this knob: "–" below its values
+        present = sorted({v for v in raw if v is not None}) + [None]
+        return {
+            "label": label,
+            "values": [present.index(v) for v in raw],
+            "tickvals": list(range(len(present))),
+            "ticktext": [format_value(v) for v in present],
+        }
     steps = list(spec.steps)
     if steps and all(v in steps for v in raw):
         used = sorted(set(raw))
@@ -239,9 +256,13 @@ def _dimension(knob: str, raw: list[Any]) -> dict[str, Any]:
 def parallel_figure(runs: Sequence[StoredRun], *, labels: Sequence[str] | None = None) -> go.Figure:
     """Parallel coordinates, one line per run that has a kept validation loss: the run, each
     hyperparameter that differs between them, and the kept validation loss (also the line's colour,
-    green = low). With nothing differing, every tunable hyperparameter is shown."""
+    green = low). With nothing differing, every tunable hyperparameter is shown.
+
+    ValueError when no run has a kept validation loss (nothing to draw)."""
     names = _labels(runs, labels)
     keep = with_kept_loss(runs)
+    if not keep:
+        raise ValueError("no run has a kept validation loss")
     shown = [runs[i] for i in keep]
     losses = [kept_val_loss(r) for r in shown]
     tunable = [k for k in HYPERPARAMETERS if KNOBS[k].tunable]
@@ -281,3 +302,142 @@ def parallel_figure(runs: Sequence[StoredRun], *, labels: Sequence[str] | None =
 def _outline(color: str, symbol: str) -> dict[str, object]:
     """A star gets a thin white outline, other markers a ring in the run's colour."""
     return {"color": "white" if symbol == "star" else color, "width": 1 if symbol == "star" else 2.5}
+
+
+# ---------------------------------------------------------------- the diff, highlighted
+
+
+def diff_marks(diff: pd.DataFrame) -> pd.DataFrame:
+    """True where a run's value differs from the first run's (the reference column) in `hp_diff`'s table."""
+    if diff.empty or not len(diff.columns):
+        return pd.DataFrame(False, index=diff.index, columns=diff.columns)
+    first = diff.iloc[:, 0]
+    return diff.apply(lambda column: column != first)
+
+
+def diff_styler(diff: pd.DataFrame) -> Styler:
+    """`hp_diff`'s table for display: knob labels ("Learning rate") as the index, the values unlike the first
+    run's highlighted."""
+    marks = diff_marks(diff)
+    styles = pd.DataFrame(
+        [[DIFF_HIGHLIGHT if mark else "" for mark in row] for row in marks.itertuples(index=False)],
+        index=diff.index,
+        columns=diff.columns,
+    )
+    labelled = diff.rename(index=lambda knob: knob_label(str(knob)))  # Streamlit's table shows the raw index
+    labelled.index.name = "knob"
+    styles.index = labelled.index
+    return labelled.style.apply(lambda _: styles, axis=None)
+
+
+# ---------------------------------------------------------------- what the page's buttons need
+
+
+def compared(selected: Sequence[StoredRun]) -> tuple[list[StoredRun], str | None]:
+    """The runs a selection compares (at most the first MAX_COMPARED) and what to tell the user, if anything."""
+    runs = list(selected)
+    if not runs:
+        return [], f"Select {MIN_COMPARED} to {MAX_COMPARED} runs in the table (the boxes on the left) to compare them."
+    if len(runs) < MIN_COMPARED:
+        return runs, f"One run selected: select at least one more to overlay their curves (up to {MAX_COMPARED})."
+    if len(runs) > MAX_COMPARED:
+        return runs[:MAX_COMPARED], (
+            f"{len(runs)} runs selected: at most {MAX_COMPARED} are compared, so only the first {MAX_COMPARED} are used "
+            "(for the charts, the exports and delete). Unselect some to choose which."
+        )
+    return runs, None
+
+
+def verdict_lines(run: StoredRun) -> tuple[str, str, str]:
+    """(headline, severity, first evidence line) of a run's verdict; severity is error, warning, success or info.
+
+    A run without a diagnosis (failed, stopped early on, still going) says what happened instead."""
+    if run.diagnosis:
+        diagnosis = Diagnosis.from_dict(run.diagnosis)
+        title, severity = heading(diagnosis)
+        first = diagnosis.evidence[0] if diagnosis.evidence else diagnosis.summary
+        return title, severity, first
+    if run.status == "failed":
+        return "Failed", "error", run.error or "the run failed before it finished"
+    if run.status in ACTIVE:
+        return run.status.capitalize(), "info", "no verdict yet: the run is not finished"
+    return f"No verdict ({run.status.replace('_', ' ')})", "warning", f"{len(run.history)} epoch(s): nothing to diagnose"
+
+
+def split_active(runs: Sequence[StoredRun]) -> tuple[list[StoredRun], list[StoredRun]]:
+    """(the runs that may be deleted, the queued or running ones that may not: stop them first)."""
+    return [r for r in runs if r.status not in ACTIVE], [r for r in runs if r.status in ACTIVE]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What "Open in Train" sets: the data knobs (empty for an uploaded file) and every hyperparameter."""
+
+    data: dict[str, Any]  # dataset_name, and samples and noise for the synthetic datasets
+    hyperparameters: Hyperparameters
+    notes: list[str]  # what could not be set as the run had it, one sentence each
+
+
+def train_settings(run: StoredRun) -> TrainSettings:
+    """A run's dataset and knobs as the Train page's widgets take them.
+
+    A knob the run lacks (stored by an older version) or that this version no longer accepts keeps
+    its default, and a note says so; an uploaded CSV cannot be loaded again from the store."""
+    spec = run.dataset.get("spec") or {}
+    notes: list[str] = []
+    data: dict[str, Any] = {}
+    name = spec.get("name") or run.dataset.get("name")
+    if "file" in spec:
+        notes.append(
+            f"This run trained on an uploaded file ({spec['file']}): it cannot be re-opened automatically. "
+            "Upload it again on the Train page (target "
+            f"{spec.get('target', '?')}); the knobs are set."
+        )
+    elif name in BUILTIN:
+        data["dataset_name"] = name
+        if name in SYNTHETIC:
+            for key in ("samples", "noise"):
+                if spec.get(key) is not None:
+                    data[key] = int(spec[key]) if key == "samples" else float(spec[key])
+    else:
+        notes.append(f"The dataset {name!r} is not a built-in one: the data was not changed; the knobs are set.")
+    values: dict[str, Any] = {}
+    missing = [k for k in HYPERPARAMETERS if k not in run.hyperparameters]
+    if missing:
+        notes.append(f"The run does not record {', '.join(missing)} (an older version): the default is used.")
+    for knob in HYPERPARAMETERS:
+        if knob not in run.hyperparameters:
+            continue
+        try:
+            Hyperparameters.from_dict({**values, knob: run.hyperparameters[knob]})
+        except (HyperparameterError, TypeError, ValueError):
+            notes.append(f"{knob} = {format_value(run.hyperparameters[knob])} is not accepted any more: the default is used.")
+            continue
+        values[knob] = run.hyperparameters[knob]
+    return TrainSettings(data, Hyperparameters.from_dict(values), notes)
+
+
+def rebuildable(run: StoredRun) -> bool:
+    """Whether the run's data can be made again from its spec: a built-in dataset, not an uploaded file."""
+    spec = run.dataset.get("spec") or {}
+    return "file" not in spec and spec.get("name") in BUILTIN
+
+
+def rebuild_dataset(run: StoredRun) -> Dataset | None:
+    """A built-in run's data made again from its spec (the same rows, split and fitted preprocessing), for
+    the model's config; None for an uploaded file (the store does not keep the file)."""
+    if not rebuildable(run):
+        return None
+    spec = run.dataset.get("spec") or {}
+    name = spec["name"]
+    return load_builtin(
+        str(name), samples=int(spec.get("samples", 1000)), noise=float(spec.get("noise", 0.2)), seed=int(spec.get("seed", 0))
+    )
+
+
+def file_name(run: StoredRun, what: str) -> str:
+    """Download names: "run" -> fitlab-run-<id>.json, "model" -> fitlab-model-<id>.pt, "config" -> fitlab-model-<id>.json."""
+    names = {"run": "fitlab-run-{}.json", "model": "fitlab-model-{}.pt", "config": "fitlab-model-{}.json"}
+    if what not in names:
+        raise ValueError(f"what is one of {', '.join(names)}, not {what!r}")
+    return names[what].format(short_id(run))

@@ -199,6 +199,10 @@ def _view(run_id: str | None) -> runs.RunView | None:
 
 live_slots = LiveSlots.make()
 shown_view = _view(shown_id)
+if active is not None and active.id == shown_id and shown_view is not None and not shown_view.active:
+    # It ended between the two reads above (a short run): this script run drew Train disabled and Stop
+    # enabled for a run that is over, and would not come back; draw the page again as it is now.
+    st.rerun()
 live_view(live_slots, shown_view)
 
 diagnosis_slot = st.empty()

@@ -74,6 +74,9 @@ CSV_TARGET: Slot[str | None] = Slot("csv_target", None, "Widget: the target colu
 CSV_TASK: Slot[str | None] = Slot("csv_task", None, "Widget: the task radio (classification or regression).")
 CSV_EXCLUDE: Slot[list[str]] = Slot("csv_exclude", [], "Widget: the columns left out of the features.")
 
+# --- the Compare page
+CONFIRM_DELETE: Slot[bool] = Slot("compare_confirm_delete", False, "Widget: the tick that confirms deleting the selected runs.")
+
 # --- the Diagnose-a-log page
 LOG_SOURCE: Slot[str | None] = Slot("log_source", None, "What the Diagnose page shows: 'upload' or 'example'.")
 
