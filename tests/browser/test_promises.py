@@ -53,7 +53,7 @@ def test_the_first_screen_shows_the_data_and_loads_nothing_from_outside(  # type
         traces = _traces(page, "data_chart")
         for split in ("train", "validation", "test"):
             assert any(split in t for t in traces), traces
-        expect(page.get_by_text(re.compile(r"Training will take about"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"Training will take (about|under)"))).to_be_visible()
         page.wait_for_timeout(1_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))  # what the eye meets first, not the whole page
