@@ -1,4 +1,4 @@
-"""`python -m core train|diagnose|lr-find|learning-curve`: the command-line contract other tools rely on.
+"""`python -m core train|fix|predict|diagnose|lr-find|learning-curve|tune`: the command-line contract other tools rely on.
 
 Bad input prints one line `error: ...` on stderr and exits with code 2, never a traceback.
 `train` and `fix` with `--db URL` also save the finished run to that run store (core/store.py).
@@ -25,7 +25,7 @@ from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperpar
 from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
 from core.logs import diagnose_log, read_training_log
 from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
-from core.store import RunStore, StoreError, masked, valid_workspace_id
+from core.store import RunStore, StoreError, masked, normalize_url, valid_workspace_id
 from core.training import EpochRecord
 
 EXIT_BAD_INPUT = 2
@@ -148,7 +148,106 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="give every share as many optimizer steps as the full set (scales epochs and patience; default on)",
     )
+    tune = commands.add_parser(
+        "tune", help="hyperparameter search with Optuna: grid, random or Bayesian (TPE), pruned by the diagnosis"
+    )
+    _add_train_options(tune)
+    search = tune.add_argument_group("search")
+    search.add_argument("--strategy", choices=("grid", "random", "tpe"), default="tpe", help="sampler (default tpe: Bayesian)")
+    search.add_argument("--trials", type=int, default=20, help="trials in the whole study, all processes together (default 20)")
+    search.add_argument("--timeout", type=float, metavar="S", help="stop starting trials after S seconds")
+    search.add_argument(
+        "--search",
+        metavar="SPACE",
+        help="knobs and ranges: learning_rate=1e-4:1e-1:log,width=16:512,optimizer=adam|sgd "
+        "(default: learning rate, width, depth, dropout, weight decay over their full ranges)",
+    )
+    search.add_argument("--pruner", choices=("none", "median", "diagnosis"), default="diagnosis", help="(default diagnosis)")
+    search.add_argument("--grid-points", type=int, default=3, help="values per numeric knob in a grid search (default 3)")
+    search.add_argument("--warmup", type=int, default=5, help="epochs before a trial may be pruned (default 5)")
+    search.add_argument(
+        "--storage", metavar="URL", help="Optuna RDB storage (sqlite:///file.db, postgresql://...): processes join one study"
+    )
+    search.add_argument("--study", metavar="NAME", help="the study's name in --storage")
+    _add_store_options(tune)
     return parser
+
+
+def _tune(args: argparse.Namespace) -> None:
+    from core.tune import TuneError, TuneSettings, default_space, parse_space, run_study
+
+    if args.storage and not args.study:
+        raise UsageError("--storage needs --study NAME (the processes of one search share a name)")
+    if args.study and not args.storage:
+        raise UsageError("--study needs --storage URL")
+    for flag, value, low in (("--trials", args.trials, 1), ("--grid-points", args.grid_points, 2), ("--warmup", args.warmup, 1)):
+        if value < low:
+            raise UsageError(f"{flag} must be at least {low}, got {value}")
+    try:
+        space = parse_space(args.search) if args.search else default_space()
+        settings = TuneSettings(
+            strategy=args.strategy,
+            n_trials=args.trials,
+            timeout_s=args.timeout,
+            pruner=args.pruner,
+            space=space,
+            warmup_epochs=args.warmup,
+            grid_points=args.grid_points,
+        )
+        settings.check()
+    except TuneError as exc:
+        raise UsageError(str(exc)) from None
+    hp, dataset = _setup(args)
+    settings.seed = hp.seed
+    store = None
+    if args.db:
+        if not valid_workspace_id(args.workspace):
+            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        store = RunStore(args.db)
+    storage = normalize_url(args.storage) if args.storage else None
+
+    def report(trial: Any) -> None:
+        value = "-" if trial.value is None else f"{trial.value:.4g}"
+        print(
+            f"trial {trial.number:>3}  {trial.state:<8} {value:>8}  {_params_text(trial.params)}  {trial.reason or ''}",
+            file=sys.stderr,
+        )
+
+    try:
+        result = run_study(
+            dataset,
+            hp,
+            settings,
+            storage=storage,
+            study_name=args.study,
+            store=store,
+            workspace=args.workspace if store else None,
+            dataset_spec=_data_spec(args, dataset, hp.seed),
+            on_trial=report,
+        )
+    except TuneError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _write_json(args.json, result.to_dict())
+    if args.json != "-":
+        states = result.to_dict()["states"]
+        print(
+            f"{result.strategy} search, {len(result.trials)} trials: {states['complete']} complete, {states['pruned']} pruned, "
+            f"{states['failed']} failed ({result.seconds:.1f} s)"
+        )
+        if result.note:
+            print(f"note: {result.note}")
+        if result.best is not None:
+            print(
+                f"best: trial {result.best.number}, kept validation loss {result.best.value:.4g}: "
+                f"{_params_text(result.best_params)}"
+            )
+        else:
+            print("best: none (no trial completed)")
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
 def _hyperparameters(args: argparse.Namespace) -> Hyperparameters:
@@ -483,6 +582,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _learning_curve(args)
         elif args.command == "predict":
             _predict(args)
+        elif args.command == "tune":
+            _tune(args)
         else:
             _diagnose(args)
     except (UsageError, HyperparameterError, DataError, StoreError) as exc:

@@ -33,14 +33,20 @@ from core.learning_curve import learning_curve
 from core.lr_finder import find_learning_rate
 from core.store import RunStore, json_safe, open_store
 
-KINDS = ("train", "fix", "lr_find", "learning_curve")
+KINDS = ("train", "fix", "lr_find", "learning_curve", "tune")
 LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
 LIVE_SURFACE_FIRST = 0.5  # the first live boundary soon after the start: the student sees it begin
 LIVE_SURFACE_RESOLUTION = 40  # 1,600 predictions: a few ms for the default network
 LIVE_SURFACE_SHARE = 0.05  # at most 5 % of the training time goes to drawing the live boundary
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
-LABELS = {"train": "Training", "fix": "Fix it for me", "lr_find": "Learning-rate finder", "learning_curve": "Learning curve"}
+LABELS = {
+    "train": "Training",
+    "fix": "Fix it for me",
+    "lr_find": "Learning-rate finder",
+    "learning_curve": "Learning curve",
+    "tune": "Search",
+}
 
 
 def identity() -> str:
@@ -243,6 +249,26 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
         curve = learning_curve(dataset, hp, stop_event=stop)
         status = "stopped" if curve.stopped else "completed"
         store.finish(spec.run_id, status=status, history=[], extra={"learning_curve": curve.to_dict()})
+    elif spec.kind == "tune":
+        # One of the search's jobs (one per worker process): it joins the study and runs trials until the
+        # study's slots are taken (core/tune.py); each trial is a run of kind "trial" in this workspace.
+        from core.tune import TuneSettings, run_study
+
+        run = store.get(spec.run_id)
+        settings = TuneSettings.from_dict(spec.options["settings"])
+        tuned = run_study(
+            dataset,
+            hp,
+            settings,
+            storage=spec.options["storage"],
+            study_name=spec.options["study"],
+            store=store,
+            workspace=run.workspace if run is not None else None,
+            dataset_spec=(run.dataset.get("spec") if run is not None else None),
+            stop_event=stop,
+        )
+        status = "stopped" if stop.is_set() else "completed"
+        store.finish(spec.run_id, status=status, history=[], extra={"tune": tuned.to_dict() | {"trials": []}})
     else:
         raise ValueError(f"unknown job kind {spec.kind!r}")
 

@@ -1,0 +1,629 @@
+"""Hyperparameter tuning with Optuna: grid, random and Bayesian (TPE) search, pruned by the diagnosis.
+
+A *trial* trains one network with the knobs the sampler picked (the others keep the base values) and
+scores it by its kept validation loss (the loss of the weights the run keeps). Pruners end a trial
+early: Optuna's `MedianPruner` (worse than the median of earlier trials at the same epoch), and the
+diagnosis pruner, which also stops a trial FitLab's diagnosis already judges hopeless after a warm-up:
+diverged (a non-finite loss), learning rate too high (an unstable loss), or no better than always
+guessing the majority class / the mean.
+
+Several processes, on one machine or many, join one study through an RDB storage (a SQLite file or
+PostgreSQL URL) and together run exactly the trials asked for: before each `study.ask()` a process
+reserves a slot in a small table of the same database (`fitlab_tune_slots`) with one atomic
+`UPDATE ... SET taken = taken + 1 WHERE taken < total`; only a process that got a slot asks for a
+trial. So the study ends with exactly `n_trials` trials, numbered 0..n-1 (Optuna numbers them), unless
+a process dies between its reservation and its trial's end: that trial stays RUNNING in Optuna (shown
+as "running") and is not re-run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import optuna
+import sqlalchemy as sa
+
+from core.baselines import Baselines, compute_baselines
+from core.data import Dataset
+from core.diagnosis import diagnose
+from core.history import EpochRecord
+from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
+from core.store import RunStore, masked
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+STRATEGIES = ("grid", "random", "tpe")
+PRUNERS = ("none", "median", "diagnosis")
+DEFAULT_KNOBS = ("learning_rate", "width", "hidden_layers", "dropout", "weight_decay")
+HOPELESS_SHARE = 0.02  # after the warm-up, a validation loss within 2 % of the trivial model's: no signal learned
+
+
+class TuneError(ValueError):
+    """Settings or a search space a study cannot run with: the message names the knob and the range."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str  # a Hyperparameters field
+    kind: str  # float, int, choice, bool
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+    step: float | None = None
+
+    def text(self) -> str:
+        """The --search syntax of this dimension."""
+        if self.kind in ("choice", "bool"):
+            return f"{self.name}=" + "|".join(str(c).lower() if isinstance(c, bool) else str(c) for c in self.choices)
+        return f"{self.name}={self.low:g}:{self.high:g}" + (":log" if self.log else "")
+
+
+def default_space(names: Sequence[str] | None = None) -> dict[str, Dimension]:
+    """The knobs' validated ranges (log scale for learning rate and weight decay), from the metadata."""
+    ranges = search_space_defaults()
+    wanted = list(names) if names is not None else [n for n in DEFAULT_KNOBS if n in ranges]
+    space = {}
+    for name in wanted:
+        if name not in ranges:
+            raise TuneError(f"{name!r} cannot be searched; searchable knobs: {', '.join(ranges)}")
+        r = ranges[name]
+        space[name] = Dimension(name, r.kind, r.low, r.high, r.log, tuple(r.choices), r.step)
+    return space
+
+
+def parse_space(text: str) -> dict[str, Dimension]:
+    """`learning_rate=1e-4:1e-1:log,width=16:512,optimizer=adam|sgd` -> dimensions, checked against each
+    knob's validated range."""
+    ranges = search_space_defaults()
+    space: dict[str, Dimension] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, spec = part.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not spec.strip():
+            raise TuneError(f"search entry {part!r} must look like name=low:high[:log] or name=a|b")
+        if name not in ranges:
+            raise TuneError(f"unknown or unsearchable knob {name!r}; searchable: {', '.join(ranges)}")
+        if name in space:
+            raise TuneError(f"{name} is named twice in the search space")
+        knob, default = KNOBS[name], ranges[name]
+        if default.kind in ("choice", "bool"):
+            try:
+                choices = tuple(dict.fromkeys(parse_value(name, c.strip()) for c in spec.split("|")))
+            except HyperparameterError as exc:
+                raise TuneError(f"search {name}: {exc}") from None
+            space[name] = Dimension(name, default.kind, choices=choices)
+            continue
+        bits = [b.strip() for b in spec.split(":")]
+        log = default.log
+        if len(bits) == 3 and bits[2] in ("log", "linear"):
+            log = bits[2] == "log"
+        elif len(bits) != 2:
+            raise TuneError(f"search {name}: expected low:high or low:high:log, got {spec!r}")
+        try:
+            low, high = float(parse_value(name, bits[0])), float(parse_value(name, bits[1]))
+        except HyperparameterError as exc:
+            raise TuneError(f"search {name}: {exc} ({knob.range_text()})") from None
+        if low >= high:
+            raise TuneError(f"search {name}: low {bits[0]} must be below high {bits[1]}")
+        if log and low <= 0:
+            raise TuneError(f"search {name}: a log-scale range must start above 0, got {bits[0]}")
+        space[name] = Dimension(name, default.kind, low, high, log, step=default.step)
+    if not space:
+        raise TuneError("the search space is empty: name at least one knob, e.g. learning_rate=1e-4:1e-1:log")
+    return space
+
+
+def grid_values(dim: Dimension, points: int = 3) -> list[Any]:
+    """The values a grid search tries for one dimension: evenly spaced (log-spaced for a log knob), on the
+    knob's slider ladder where it has one, whole numbers for ints, no repeats."""
+    if dim.kind in ("choice", "bool"):
+        return list(dim.choices)
+    assert dim.low is not None and dim.high is not None
+    points = max(2, points)
+    if dim.log:
+        raw = [math.exp(math.log(dim.low) + i * (math.log(dim.high) - math.log(dim.low)) / (points - 1)) for i in range(points)]
+    else:
+        raw = [dim.low + i * (dim.high - dim.low) / (points - 1) for i in range(points)]
+    steps = tuple(s for s in KNOBS[dim.name].steps if dim.low <= s <= dim.high)
+    values: list[Any] = []
+    for value in raw:
+        if steps:
+            value = snap(value, steps)
+        value = int(round(value)) if dim.kind == "int" else float(f"{value:.6g}")
+        if value not in values:
+            values.append(value)
+    return values
+
+
+@dataclass
+class TuneSettings:
+    strategy: str = "tpe"
+    n_trials: int = 20
+    timeout_s: float | None = None
+    pruner: str = "diagnosis"
+    seed: int = 0
+    space: dict[str, Dimension] = field(default_factory=lambda: default_space(DEFAULT_KNOBS))
+    warmup_epochs: int = 5
+    grid_points: int = 3
+
+    def check(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise TuneError(f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
+        if self.pruner not in PRUNERS:
+            raise TuneError(f"pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
+        if not 1 <= self.n_trials <= 10_000:
+            raise TuneError(f"trials must be between 1 and 10000, got {self.n_trials}")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise TuneError(f"timeout must be above 0 seconds, got {self.timeout_s:g}")
+        if not self.space:
+            raise TuneError("the search space is empty")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["space"] = {name: asdict(dim) | {"choices": list(dim.choices)} for name, dim in self.space.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TuneSettings:
+        values = dict(data)
+        space = {
+            name: Dimension(**(dim | {"choices": tuple(dim.get("choices", ()))})) for name, dim in values.pop("space").items()
+        }
+        return cls(space=space, **values)
+
+    def grid(self) -> dict[str, list[Any]]:
+        return {name: grid_values(dim, self.grid_points) for name, dim in self.space.items()}
+
+    def total_trials(self) -> int:
+        """The trials this study runs: n_trials, or the grid's size when a grid is smaller."""
+        if self.strategy != "grid":
+            return self.n_trials
+        return min(self.n_trials, math.prod(len(v) for v in self.grid().values()))
+
+
+@dataclass
+class TrialOutcome:
+    number: int
+    params: dict[str, Any]
+    state: str  # complete, pruned, failed, running
+    value: float | None  # kept validation loss
+    metric: float | None  # validation metric at the kept epoch
+    reason: str | None  # why it was pruned or failed, in words
+    epochs: int
+    seconds: float
+    run_id: str | None
+    history: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "val_loss"} per reported epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(asdict(self))
+
+
+@dataclass
+class TuneResult:
+    study_name: str
+    storage: str | None
+    strategy: str
+    pruner: str
+    trials: list[TrialOutcome]
+    best: TrialOutcome | None
+    best_params: dict[str, Any]
+    seconds: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(
+            {
+                "study": self.study_name,
+                "storage": self.storage,
+                "strategy": self.strategy,
+                "pruner": self.pruner,
+                "n_trials": len(self.trials),
+                "states": {s: sum(t.state == s for t in self.trials) for s in ("complete", "pruned", "failed", "running")},
+                "best": self.best.to_dict() if self.best else None,
+                "best_params": self.best_params,
+                "seconds": self.seconds,
+                "note": self.note,
+                "trials": [t.to_dict() for t in self.trials],
+            }
+        )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reservations: exactly n trials across processes.
+
+_SLOTS = sa.Table(
+    "fitlab_tune_slots",
+    sa.MetaData(),
+    sa.Column("study", sa.String(200), primary_key=True),
+    sa.Column("taken", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+)
+
+
+class _Slots:
+    """Trial slots of one study: in the study's own database, or in memory for a study without storage."""
+
+    def __init__(self, storage: str | None, study: str, total: int) -> None:
+        self.study, self.total, self.taken = study, total, 0
+        self.engine = sa.create_engine(storage, pool_pre_ping=True) if storage else None
+        if self.engine is None:
+            return
+        for attempt in range(6):  # processes starting together race to create the table
+            try:
+                _SLOTS.metadata.create_all(self.engine, checkfirst=True)
+                break
+            except (sa.exc.IntegrityError, sa.exc.OperationalError, sa.exc.ProgrammingError):
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 + random.random() * 0.5)
+        # Its own transaction: on PostgreSQL a failed INSERT spoils the transaction it is in.
+        with contextlib.suppress(sa.exc.IntegrityError), self.engine.begin() as conn:  # a process made it first: its total stands
+            if conn.execute(sa.select(_SLOTS.c.study).where(_SLOTS.c.study == study)).first() is None:
+                conn.execute(_SLOTS.insert().values(study=study, taken=0, total=total))
+
+    def take(self) -> bool:
+        if self.engine is None:
+            if self.taken >= self.total:
+                return False
+            self.taken += 1
+            return True
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                _SLOTS.update()
+                .where(_SLOTS.c.study == self.study, _SLOTS.c.taken < _SLOTS.c.total)
+                .values(taken=_SLOTS.c.taken + 1)
+            )
+            return bool(done.rowcount)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------------
+# One study.
+
+
+class _Grid(optuna.samplers.GridSampler):
+    """Optuna's grid sampler without its end-of-grid `study.stop()`, which only works inside
+    `study.optimize`: this module asks and tells, and its slots already stop at the grid's size."""
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        return None
+
+
+def _sampler(settings: TuneSettings) -> optuna.samplers.BaseSampler:
+    if settings.strategy == "grid":
+        return _Grid(settings.grid(), seed=settings.seed)
+    if settings.strategy == "random":
+        return optuna.samplers.RandomSampler(seed=settings.seed)
+    return optuna.samplers.TPESampler(seed=settings.seed, n_startup_trials=min(5, max(2, settings.n_trials // 4)))
+
+
+def _pruner(settings: TuneSettings) -> optuna.pruners.BasePruner:
+    if settings.pruner == "none":
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=settings.warmup_epochs)
+
+
+def _suggest(trial: optuna.Trial, settings: TuneSettings) -> dict[str, Any]:
+    grid = settings.grid() if settings.strategy == "grid" else {}
+    params: dict[str, Any] = {}
+    for name, dim in settings.space.items():
+        if dim.kind in ("choice", "bool") or name in grid:
+            options = grid.get(name, list(dim.choices))
+            params[name] = trial.suggest_categorical(name, options)
+        elif dim.kind == "int":
+            assert dim.low is not None and dim.high is not None
+            params[name] = trial.suggest_int(name, int(dim.low), int(dim.high), log=dim.log)
+        else:
+            assert dim.low is not None and dim.high is not None
+            params[name] = trial.suggest_float(name, dim.low, dim.high, log=dim.log)
+    return params
+
+
+def best_hyperparameters(base_hp: Hyperparameters, params: dict[str, Any]) -> Hyperparameters:
+    """The base knobs with a trial's values (validated: HyperparameterError for an impossible mix)."""
+    return base_hp.replace(**{k: v for k, v in params.items() if k in KNOBS})
+
+
+def diagnosis_reason(history: Sequence[EpochRecord], hp: Hyperparameters, baselines: Baselines | None, warmup: int) -> str | None:
+    """Why the diagnosis would stop this trial now, or None: diverged, learning rate too high, or (after
+    twice the warm-up) no better than the trivial model."""
+    if not history:
+        return None
+    last = history[-1]
+    if not (math.isfinite(last.train_loss) and math.isfinite(last.val_loss)):
+        return f"diverged at epoch {last.epoch}: the loss is no longer a finite number (learning rate {hp.learning_rate:g})"
+    if len(history) < warmup:
+        return None
+    verdict = diagnose(history, hp, baselines, status="running").verdict
+    if verdict == "diverged":
+        return f"diverged by epoch {last.epoch} (learning rate {hp.learning_rate:g})"
+    if verdict == "lr_too_high":
+        return f"learning rate {hp.learning_rate:g} too high: the loss jumps instead of falling (epoch {last.epoch})"
+    trivial = (baselines or {}).get("trivial", {}).get("val_loss")
+    if trivial is not None and math.isfinite(trivial) and len(history) >= 2 * warmup:
+        best = min((r.val_loss for r in history if math.isfinite(r.val_loss)), default=math.inf)
+        if best >= trivial * (1 - HOPELESS_SHARE):
+            return f"no better than always guessing after {len(history)} epochs (best {best:.4g}, trivial model {trivial:.4g})"
+    return None
+
+
+def _record_run(store: RunStore, workspace: str, dataset: Dataset, hp: Hyperparameters, spec: dict[str, Any] | None) -> str:
+    from core.baselines import fingerprint
+    from core.jobs import identity
+
+    run_id = store.create_run(
+        workspace=workspace,
+        kind="trial",
+        dataset=dataset.summary() | {"spec": spec or {}},
+        fingerprint=fingerprint(dataset),
+        hyperparameters=hp.to_dict(),
+        owner=identity(),
+    )
+    store.claim(run_id, worker=identity())
+    return run_id
+
+
+def _open_study(storage: str | None, name: str, settings: TuneSettings, tries: int = 6) -> optuna.Study:
+    """Create or join the study. Processes that start together race to create the storage's tables and
+    the study (an IntegrityError, or SQLite's "database is locked" for the loser): the loser tries again."""
+    for attempt in range(tries):
+        try:
+            return optuna.create_study(
+                storage=storage,
+                study_name=name,
+                direction="minimize",
+                sampler=_sampler(settings),
+                pruner=_pruner(settings),
+                load_if_exists=True,
+            )
+        except (sa.exc.IntegrityError, sa.exc.OperationalError, optuna.exceptions.DuplicatedStudyError) as exc:
+            if attempt == tries - 1:
+                raise TuneError(f"cannot open the study storage {masked(storage or '')}: {exc}") from None
+            time.sleep(0.2 + random.random() * (attempt + 1) * 0.3)
+        except Exception as exc:  # a bad URL, an unreachable server
+            raise TuneError(f"cannot open the study storage {masked(storage or '')}: {exc}") from None
+    raise AssertionError("unreachable")
+
+
+def run_study(
+    dataset: Dataset,
+    base_hp: Hyperparameters,
+    settings: TuneSettings,
+    *,
+    storage: str | None = None,
+    study_name: str | None = None,
+    store: RunStore | None = None,
+    workspace: str | None = None,
+    dataset_spec: dict[str, Any] | None = None,
+    stop_event: threading.Event | None = None,
+    on_trial: Callable[[TrialOutcome], None] | None = None,
+) -> TuneResult:
+    """Run (or join, with the same storage and study name) a study; return every trial of it so far."""
+    settings.check()
+    if storage is not None and not study_name:
+        raise TuneError("a study in a storage needs a name (--study NAME)")
+    name = study_name or f"fitlab-{int(time.time() * 1000)}"
+    started = time.monotonic()
+    study = _open_study(storage, name, settings)
+    total = settings.total_trials()
+    slots = _Slots(storage, name, total)
+    baselines = compute_baselines(dataset)
+    deadline = started + settings.timeout_s if settings.timeout_s else None
+    note = ""
+    if settings.strategy == "grid" and total < settings.n_trials:
+        note = f"the grid has {total} combinations: {total} trials instead of {settings.n_trials}"
+    try:
+        while not (stop_event is not None and stop_event.is_set()):
+            if deadline is not None and time.monotonic() >= deadline:
+                note = (note + "; " if note else "") + f"the time budget ({settings.timeout_s:g} s) ended the search"
+                break
+            if not slots.take():
+                break
+            outcome = _one_trial(study, dataset, base_hp, settings, baselines, store, workspace, dataset_spec, stop_event)
+            if on_trial is not None:
+                on_trial(outcome)
+    finally:
+        slots.close()
+    trials = outcomes(study)
+    best = _best(trials)
+    return TuneResult(
+        name,
+        masked(storage) if storage else None,
+        settings.strategy,
+        settings.pruner,
+        trials,
+        best,
+        dict(best.params) if best else {},
+        time.monotonic() - started,
+        note,
+    )
+
+
+def _one_trial(
+    study: optuna.Study,
+    dataset: Dataset,
+    base_hp: Hyperparameters,
+    settings: TuneSettings,
+    baselines: Baselines,
+    store: RunStore | None,
+    workspace: str | None,
+    dataset_spec: dict[str, Any] | None,
+    stop_event: threading.Event | None,
+) -> TrialOutcome:
+    from core.experiment import run_experiment
+    from core.jobs import _finish_training
+
+    trial = study.ask()
+    started = time.monotonic()
+    params = _suggest(trial, settings)
+    try:
+        hp = best_hyperparameters(base_hp, params)
+    except (HyperparameterError, TypeError, ValueError) as exc:
+        trial.set_user_attr("reason", f"impossible settings: {exc}")
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return _outcome(study, trial.number)
+    run_id = _record_run(store, workspace, dataset, hp, dataset_spec) if store is not None and workspace else None
+    if run_id:
+        trial.set_user_attr("run_id", run_id)
+    local = threading.Event()
+    seen: list[EpochRecord] = []
+    reason: list[str] = []
+
+    def on_epoch(record: EpochRecord) -> None:
+        seen.append(record)
+        value = record.val_loss if math.isfinite(record.val_loss) else float("inf")
+        trial.report(value, record.epoch)
+        why = None
+        if settings.pruner == "diagnosis":
+            why = diagnosis_reason(seen, hp, baselines, settings.warmup_epochs)
+        if why is None and settings.pruner != "none" and math.isfinite(value) and trial.should_prune():
+            why = f"worse than the median of earlier trials at epoch {record.epoch} (validation loss {value:.4g})"
+        if why is not None:
+            reason.append(why)
+            local.set()
+        if stop_event is not None and stop_event.is_set():
+            local.set()
+
+    try:
+        result = run_experiment(dataset, hp, stop_event=local, on_epoch=on_epoch, baselines=baselines)
+    except Exception as exc:  # a failing trial must not end the study
+        trial.set_user_attr("reason", f"{type(exc).__name__}: {exc}")
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        if store is not None and run_id:
+            store.fail(run_id, f"Search trial failed: {type(exc).__name__}: {exc}")
+        return _outcome(study, trial.number)
+    trial.set_user_attr("epochs", len(result.history))
+    trial.set_user_attr("seconds", time.monotonic() - started)
+    kept = result.kept_epoch
+    metric = result.history[kept - 1].val_metric if 0 < kept <= len(result.history) else None
+    if metric is not None and math.isfinite(metric):
+        trial.set_user_attr("metric", float(metric))
+    if store is not None and run_id:
+        _finish_training(
+            store,
+            run_id,
+            result,
+            dataset,
+            {"study": study.study_name, "trial": trial.number, "pruned": reason[0] if reason else None},
+        )
+    if reason:
+        trial.set_user_attr("reason", reason[0])
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    elif stop_event is not None and stop_event.is_set():
+        trial.set_user_attr("reason", "the search was stopped during this trial")
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    elif not math.isfinite(result.kept_val_loss):
+        trial.set_user_attr("reason", "no finite validation loss (diverged)")
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(trial, result.kept_val_loss)
+    return _outcome(study, trial.number)
+
+
+STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "running"}
+
+
+def _from_frozen(t: optuna.trial.FrozenTrial) -> TrialOutcome:
+    steps = sorted(t.intermediate_values.items())
+    seconds = t.user_attrs.get("seconds")
+    if seconds is None and t.datetime_start and t.datetime_complete:
+        seconds = (t.datetime_complete - t.datetime_start).total_seconds()
+    return TrialOutcome(
+        number=t.number,
+        params=dict(t.params),
+        state=STATE_WORDS.get(t.state.name, t.state.name.lower()),
+        value=float(t.value) if t.value is not None else None,
+        metric=t.user_attrs.get("metric"),
+        reason=t.user_attrs.get("reason"),
+        epochs=int(t.user_attrs.get("epochs", len(steps))),
+        seconds=float(seconds or 0.0),
+        run_id=t.user_attrs.get("run_id"),
+        history=[{"epoch": int(e), "val_loss": float(v) if math.isfinite(v) else None} for e, v in steps],
+    )
+
+
+def _outcome(study: optuna.Study, number: int) -> TrialOutcome:
+    return _from_frozen(study.trials[number]) if number < len(study.trials) else _from_frozen(study.get_trials()[-1])
+
+
+def outcomes(study: optuna.Study) -> list[TrialOutcome]:
+    return [_from_frozen(t) for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)]
+
+
+def read_trials(storage: str, study_name: str) -> list[TrialOutcome]:
+    """The trials of a study another process runs (for a page polling it); [] when it does not exist yet."""
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return []
+    return outcomes(study)
+
+
+def _best(trials: Sequence[TrialOutcome]) -> TrialOutcome | None:
+    done = [t for t in trials if t.state == "complete" and t.value is not None and math.isfinite(t.value)]
+    return min(done, key=lambda t: float(t.value or 0)) if done else None
+
+
+def importances(trials: Sequence[TrialOutcome] | TuneResult) -> dict[str, float]:
+    """How much each searched knob explains the kept validation loss (Optuna's fANOVA, seeded); {} with
+    fewer than 3 finished trials or fewer than two knobs that varied."""
+    items = trials.trials if isinstance(trials, TuneResult) else list(trials)
+    done = [t for t in items if t.state == "complete" and t.value is not None and math.isfinite(t.value)]
+    names = sorted({k for t in done for k in t.params if len({repr(x.params.get(k)) for x in done}) > 1})
+    if len(done) < 3 or len(names) < 2:
+        return {}
+    study = optuna.create_study(direction="minimize")
+    distributions = _distributions(done, names)
+    for t in done:
+        if all(n in t.params for n in names):
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params={n: t.params[n] for n in names}, distributions=distributions, value=float(t.value or 0)
+                )
+            )
+    if len(study.trials) < 3:
+        return {}
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+    found = optuna.importance.get_param_importances(study, evaluator=evaluator, normalize=True)
+    return {k: float(v) for k, v in found.items()}
+
+
+def _distributions(trials: Sequence[TrialOutcome], names: Sequence[str]) -> dict[str, optuna.distributions.BaseDistribution]:
+    result: dict[str, optuna.distributions.BaseDistribution] = {}
+    for name in names:
+        values = [t.params[name] for t in trials if name in t.params]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            low, high = min(values), max(values)
+            log = KNOBS[name].log if name in KNOBS else False
+            if all(isinstance(v, int) for v in values):
+                result[name] = optuna.distributions.IntDistribution(int(low), int(high), log=log and low > 0)
+            else:
+                result[name] = optuna.distributions.FloatDistribution(float(low), float(high), log=log and low > 0)
+        else:
+            result[name] = optuna.distributions.CategoricalDistribution(sorted({v for v in values}, key=str))
+    return result
