@@ -133,5 +133,5 @@ def test_a_job_that_raises_is_marked_failed_with_its_message(store: RunStore, ti
 
 def test_unknown_kind_is_refused_before_anything_is_stored(store: RunStore, tiny_moons: Dataset, small_hp) -> None:
     with pytest.raises(ValueError, match="unknown job kind"):
-        _submit(store, tiny_moons, small_hp, kind="tune")
+        _submit(store, tiny_moons, small_hp, kind="bake")
     assert store.list_runs("ws-test-0001") == []
