@@ -60,6 +60,13 @@ class Dimension:
     log: bool = False
     choices: tuple[Any, ...] = ()
     step: float | None = None
+    ladder: bool = False  # sample only the slider ladder within low..high (what the dashboard offers)
+
+    def ladder_values(self) -> list[Any]:
+        steps = KNOBS[self.name].steps
+        assert self.low is not None and self.high is not None
+        values = [s for s in steps if self.low <= s <= self.high]
+        return [int(v) for v in values] if self.kind == "int" else [float(v) for v in values]
 
     def text(self) -> str:
         """The --search syntax of this dimension."""
@@ -335,6 +342,8 @@ def _suggest(trial: optuna.Trial, settings: TuneSettings) -> dict[str, Any]:
         if dim.kind in ("choice", "bool") or name in grid:
             options = grid.get(name, list(dim.choices))
             params[name] = trial.suggest_categorical(name, options)
+        elif dim.ladder and dim.ladder_values():
+            params[name] = trial.suggest_categorical(name, dim.ladder_values())
         elif dim.kind == "int":
             assert dim.low is not None and dim.high is not None
             params[name] = trial.suggest_int(name, int(dim.low), int(dim.high), log=dim.log)

@@ -1,0 +1,306 @@
+"""Tune: grid, random or Bayesian (TPE) search over chosen knobs, run by Optuna in the worker pool.
+
+The page writes nothing but a study and its jobs: one `tune` job per worker process joins the same
+Optuna study (core/studies.py names it after the workspace); the page polls the study's trials and
+draws them. Every trial is also a run in the run store (kind "trial"), so the Compare page lists it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import fields
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import studies
+from core.charts import importance_figure, tune_history_figure, tune_parallel_figure, validation_curve_figure
+from core.hyperparameters import KNOBS, Hyperparameters, search_space_defaults
+from core.jobs import submit_run
+from core.tune import PRUNERS, STRATEGIES, TrialOutcome, TuneError, TuneSettings, importances, parse_space, read_trials
+from ui import data_picker, session, state
+from ui.text import plain
+
+POLL_SECONDS = 1.0
+STRATEGY_WORDS = {"grid": "Grid search", "random": "Random search", "tpe": "Bayesian optimization (TPE)"}
+PRUNER_WORDS = {
+    "diagnosis": "Diagnosis + median: stop trials that diverge, are unstable, or cannot beat a trivial model",
+    "median": "Median: stop trials worse than the median of earlier trials at the same epoch",
+    "none": "None: every trial trains to its end",
+}
+DEFAULT_KNOBS = ["learning_rate", "width", "dropout"]
+ACTIVE = ("queued", "running")
+
+ws = session.workspace()
+store = session.store()
+pool = session.executor()
+session.init_knobs()
+choice = data_picker.dataset_widgets(int(state.widget_value(session.hp_key("seed"), 0)))
+session.remember_knobs()
+knobs = session.remembered()
+try:
+    base_hp: Hyperparameters | None = Hyperparameters(**{f.name: knobs[session.hp_key(f.name)] for f in fields(Hyperparameters)})
+except (KeyError, TypeError, ValueError) as exc:
+    base_hp = None
+    st.error(f"The knobs on the Train page are not valid: {plain(str(exc))}")
+storage = studies.storage_url(store.url)
+
+st.title("Tune: search the hyperparameters")
+st.caption(
+    "Hyperparameters are chosen, not learned: a search trains one network per setting (a *trial*) and keeps the one "
+    "with the lowest validation loss. **Grid** tries every combination of a few values, **random** samples the "
+    "ranges, **Bayesian (TPE)** samples where earlier trials did well. The knobs you do not search keep their "
+    "values from the Train page."
+)
+
+space_defaults = search_space_defaults()
+searchable = [name for name in KNOBS if name in space_defaults]
+chosen = st.multiselect(
+    "Knobs to search",
+    searchable,
+    default=[n for n in DEFAULT_KNOBS if n in searchable],
+    format_func=lambda n: KNOBS[n].label,
+    key="tune_knobs",
+)
+
+
+def _range_text(name: str) -> str | None:
+    """One knob's range from its widgets, in the CLI's --search syntax (core.tune.parse_space checks it)."""
+    default = space_defaults[name]
+    label = KNOBS[name].label
+    if default.kind in ("choice", "bool"):
+        options = list(default.choices)
+        picked = st.multiselect(label, options, default=options, key=f"tune_{name}_choices", format_func=str)
+        return f"{name}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in picked) if picked else None
+    left, right, note = st.columns([2, 2, 3], vertical_alignment="bottom")
+    is_int = default.kind == "int"
+    low_default, high_default = float(default.low or 0), float(default.high or 0)
+    low = left.number_input(
+        f"{label}: from",
+        value=int(low_default) if is_int else low_default,
+        format="%d" if is_int else "%g",
+        key=f"tune_{name}_low",
+    )
+    high = right.number_input(
+        f"{label}: to",
+        value=int(high_default) if is_int else high_default,
+        format="%d" if is_int else "%g",
+        key=f"tune_{name}_high",
+    )
+    note.caption("searched on a log scale" if default.log else ("whole numbers" if is_int else "searched evenly"))
+    return f"{name}={low:g}:{high:g}" + (":log" if default.log else "")
+
+
+with st.container(border=True, key="tune_space"):
+    texts = [t for t in (_range_text(name) for name in chosen) if t]
+left, middle, right = st.columns(3)
+strategy = left.radio(
+    "Strategy", STRATEGIES, index=STRATEGIES.index("tpe"), format_func=STRATEGY_WORDS.__getitem__, key="tune_strategy"
+)
+trials = int(middle.number_input("Trials (budget)", min_value=1, max_value=200, value=12, step=1, key="tune_trials"))
+minutes = float(
+    middle.number_input("Minutes (budget, 0 = no limit)", min_value=0.0, max_value=120.0, value=0.0, step=1.0, key="tune_minutes")
+)
+pruner = right.radio("Pruning", PRUNERS, format_func=PRUNER_WORDS.__getitem__, key="tune_pruner")
+
+settings: TuneSettings | None = None
+problem = None
+if not texts:
+    problem = "Pick at least one knob to search."
+else:
+    try:
+        # The sliders of learning rate, batch size, width and weight decay offer a ladder of values: the
+        # page searches that ladder, so that "Apply best" can put the best trial's values on the sliders.
+        space = {
+            name: dataclasses.replace(dim, ladder=bool(KNOBS[name].steps)) for name, dim in parse_space(",".join(texts)).items()
+        }
+        settings = TuneSettings(
+            strategy=strategy,
+            n_trials=trials,
+            timeout_s=minutes * 60 or None,
+            pruner=pruner,
+            seed=base_hp.seed if base_hp else 0,
+            space=space,
+        )
+    except (TuneError, ValueError) as exc:
+        problem = str(exc)
+if problem:
+    st.warning(plain(problem))
+
+searches = [s for s in studies.workspace_studies(storage, ws) if s.attrs.get("kind", "search") == "search"]
+current = searches[0] if searches else None
+jobs = [store.get(run_id) for run_id in (current.attrs.get("runs", []) if current else [])]
+running = any(j is not None and j.status in ACTIVE for j in jobs)
+
+
+def start(
+    settings: TuneSettings,
+    hp: Hyperparameters,
+    data: data_picker.DataChoice,
+    *,
+    kind: str = "search",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    name = studies.new_study_name(ws)
+    workers = max(1, min(int(getattr(pool, "workers", 2)), settings.n_trials))
+    studies.create(storage, name, {"kind": kind, "settings": _settings_dict(settings), "dataset": data.spec, **(extra or {})})
+    run_ids = []
+    options = {"settings": _settings_dict(settings), "study": name, "storage": storage}
+    for _ in range(workers):
+        spec = submit_run(store, workspace=ws, kind="tune", dataset=data.dataset, hp=hp, spec=data.spec, options=options)
+        run_ids.append(spec.run_id)
+        session.session_jobs().add(spec.run_id)
+        pool.submit(spec)
+    studies.set_attr(storage, name, "runs", run_ids)
+    st.rerun()
+
+
+def _settings_dict(settings: TuneSettings) -> dict[str, Any]:
+    return settings.to_dict()
+
+
+buttons = st.columns([1, 1, 4], vertical_alignment="center")
+ready = settings is not None and base_hp is not None and choice is not None and not running
+if buttons[0].button("Start search", key="tune_start", type="primary", disabled=not ready) and ready:
+    assert settings is not None and base_hp is not None and choice is not None
+    start(settings, base_hp, choice)
+if buttons[1].button("Stop", key="tune_stop", disabled=not running):
+    for job in jobs:
+        if job is not None and job.status in ACTIVE:
+            store.request_stop(job.id)
+buttons[2].caption(
+    f"Trials run on {pool.description}, one per worker at a time; Train waits for a free worker meanwhile. "
+    "Each trial is kept as a run: compare them on the Compare page."
+)
+
+
+def trials_table(trials: list[TrialOutcome]) -> pd.DataFrame:
+    rows = []
+    for t in sorted(trials, key=lambda t: t.number):
+        row: dict[str, Any] = {"trial": t.number, "state": t.state, "kept val loss": t.value, "val metric": t.metric}
+        row |= {KNOBS[k].label if k in KNOBS else k: v for k, v in t.params.items()}
+        row |= {"epochs": t.epochs, "seconds": round(t.seconds, 1), "why stopped": t.reason or ""}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def best_of(trials: list[TrialOutcome]) -> TrialOutcome | None:
+    done = [t for t in trials if t.state == "complete" and t.value is not None]
+    return min(done, key=lambda t: float(t.value or 0)) if done else None
+
+
+def apply_best(params: dict[str, Any]) -> None:
+    """Callback of "Apply best": the knobs take the best trial's values (the Train page shows them)."""
+    for name, value in params.items():
+        session.set_knob(session.hp_key(name), value)
+
+
+def one_knob_space(knob: str) -> str:
+    """The range a validation curve sweeps: the one set above for this knob, else its default range."""
+    mine = next((t for t in texts if t.startswith(f"{knob}=")), None)
+    if mine is not None:
+        return mine
+    default = space_defaults[knob]
+    if default.kind in ("choice", "bool"):
+        return f"{knob}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in default.choices)
+    return f"{knob}={default.low:g}:{default.high:g}" + (":log" if default.log else "")
+
+
+status_slot, table_slot, charts_slot = st.empty(), st.empty(), st.empty()
+
+
+redraws = [0]  # live redraws in this script run: each draws new keyed elements, so each gets its own keys
+
+
+def draw(trials: list[TrialOutcome], *, live: bool) -> None:
+    if current is None:
+        status_slot.info("No search yet in this workspace: choose knobs and a budget, then press **Start search**.")
+        return
+    done = sum(t.state in ("complete", "pruned", "failed") for t in trials)
+    pruned = sum(t.state == "pruned" for t in trials)
+    settings_text = current.attrs.get("settings", {})
+    words = STRATEGY_WORDS.get(settings_text.get("strategy", ""), "search")
+    total = settings_text.get("n_trials", "?")
+    line = f"{words}: {done} of {total} trials finished ({pruned} pruned)"
+    if live:
+        status_slot.progress(min(1.0, done / total) if isinstance(total, int) and total else 0.0, text=line)
+    else:
+        status_slot.caption(line + ".")
+    if not trials:
+        return
+    redraws[0] += 1
+    tag = "" if redraws[0] == 1 else f"_{redraws[0]}"
+    table_slot.dataframe(trials_table(trials), hide_index=True, key=f"tune_table{tag}")
+    with charts_slot.container():
+        st.plotly_chart(tune_history_figure(trials), key=f"tune_history{tag}")
+        finished = [t for t in trials if t.state == "complete"]
+        if len(finished) >= 3:
+            left, right = st.columns(2)
+            found = importances(trials)
+            if found:
+                left.plotly_chart(importance_figure(found), key=f"tune_importance{tag}")
+            else:
+                left.caption("Importance needs at least two searched knobs.")
+            right.plotly_chart(tune_parallel_figure(trials), key=f"tune_parallel{tag}")
+        else:
+            st.caption("Importance and parallel coordinates appear once three trials have finished.")
+
+
+trials_now = read_trials(storage, current.name) if current else []
+draw(trials_now, live=running)
+
+best = best_of(trials_now)
+if current is not None and best is not None and not running:
+    st.subheader("Best trial")
+    params = ", ".join(
+        f"{KNOBS[k].label.lower()} {KNOBS[k].format(v)}" if k in KNOBS else f"{k} {v}" for k, v in best.params.items()
+    )
+    st.markdown(f"Trial **{best.number}**: kept validation loss **{best.value:.4g}** with {plain(params)}.")
+    if st.button("Apply best", key="tune_apply", type="primary", on_click=apply_best, args=(best.params,)):
+        st.success("The best trial's knobs are set: the Train page shows them; press Train there to see its diagnosis.")
+
+    st.subheader("Validation curve")
+    st.caption("One knob at a time, the others fixed at the best trial's values: how the validation loss depends on it.")
+    searched = list(current.attrs.get("settings", {}).get("space", {}))
+    curves = [
+        s
+        for s in studies.workspace_studies(storage, ws)
+        if s.attrs.get("kind") == "validation_curve" and s.attrs.get("parent") == current.name
+    ]
+    knob = st.selectbox("Knob", searched, format_func=lambda n: KNOBS[n].label if n in KNOBS else n, key="tune_curve_knob")
+    curve = next((c for c in curves if c.attrs.get("knob") == knob), None)
+    curve_jobs = [store.get(r) for r in (curve.attrs.get("runs", []) if curve else [])]
+    curve_running = any(j is not None and j.status in ACTIVE for j in curve_jobs)
+    can_draw = bool(knob) and base_hp is not None and choice is not None
+    if st.button("Draw the validation curve", key="tune_curve", disabled=curve_running or not can_draw) and can_draw:
+        assert base_hp is not None and choice is not None
+        one = parse_space(one_knob_space(knob))
+        fixed = base_hp.replace(**{k: v for k, v in best.params.items() if k != knob})
+        curve_settings = TuneSettings(strategy="grid", n_trials=5, pruner="none", seed=fixed.seed, space=one, grid_points=5)
+        start(curve_settings, fixed, choice, kind="validation_curve", extra={"parent": current.name, "knob": knob})
+    if curve is not None:
+        points = read_trials(storage, curve.name)
+        fixed_knobs = {k: v for k, v in best.params.items() if k != knob}
+        st.plotly_chart(validation_curve_figure(knob, points, fixed=fixed_knobs), key="tune_curve_chart")
+        if curve_running:
+            st.caption(f"Drawing: {sum(t.state == 'complete' for t in points)} of 5 points so far.")
+
+# While the search runs this script run stays here and redraws the trials as they finish.
+if running:
+    seen = (len(trials_now), sum(t.state != "running" for t in trials_now))
+    while True:
+        time.sleep(POLL_SECONDS)
+        statuses = [store.get(j.id) for j in jobs if j is not None]
+        still = any(s is not None and s.status in ACTIVE for s in statuses)
+        fresh = read_trials(storage, current.name) if current else []
+        now = (len(fresh), sum(t.state != "running" for t in fresh))
+        if now != seen:
+            seen = now
+            draw(fresh, live=True)
+        if not still:
+            st.rerun()
+elif current is not None and best is not None and curve_running:
+    time.sleep(2 * POLL_SECONDS)  # a validation curve is being drawn: look again, as a search does
+    st.rerun()
