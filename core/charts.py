@@ -885,7 +885,7 @@ def tune_parallel_figure(trials: Sequence[TrialOutcome]) -> go.Figure:
     for name in names:
         values = [t.params.get(name) for t in done]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            numbers = [float(v) for v in values]
+            numbers = [float(v) for v in values if v is not None]
             if name in LOG_KNOBS and all(v > 0 for v in numbers):
                 dimensions.append({"label": f"log10 {name}", "values": np.log10(numbers).tolist()})
             else:

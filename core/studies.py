@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import os
+import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
+import sqlalchemy as sa
 
 from core.store import data_dir, default_url, normalize_url
 
@@ -41,8 +44,25 @@ def new_study_name(workspace: str, now: float | None = None) -> str:
     return f"{PREFIX}{workspace}-{int((now if now is not None else time.time()) * 1000)}"
 
 
-def _storage(url: str) -> optuna.storages.RDBStorage:
-    return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+_STORAGES: dict[tuple[int, str], optuna.storages.RDBStorage] = {}
+_LOCK = threading.Lock()
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """One storage per URL per process. Its first opening creates Optuna's tables; two threads (or processes)
+    doing that at once collide ("table studies already exists"): the loser opens it again."""
+    key = (os.getpid(), url)
+    with _LOCK:
+        if key not in _STORAGES:
+            for attempt in range(6):
+                try:
+                    _STORAGES[key] = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+                    break
+                except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                    if attempt == 5:
+                        raise
+                    time.sleep(0.2 + random.random() * 0.5)
+        return _STORAGES[key]
 
 
 @dataclass(frozen=True)
@@ -55,20 +75,20 @@ class StudyInfo:
 
 def create(url: str, name: str, attrs: dict[str, Any]) -> None:
     """An empty minimizing study with the page's attributes (JSON values)."""
-    study = optuna.create_study(storage=_storage(url), study_name=name, direction="minimize", load_if_exists=True)
+    study = optuna.create_study(storage=open_storage(url), study_name=name, direction="minimize", load_if_exists=True)
     for key, value in attrs.items():
         study.set_user_attr(key, value)
 
 
 def set_attr(url: str, name: str, key: str, value: Any) -> None:
-    optuna.load_study(study_name=name, storage=_storage(url)).set_user_attr(key, value)
+    optuna.load_study(study_name=name, storage=open_storage(url)).set_user_attr(key, value)
 
 
 def workspace_studies(url: str, workspace: str) -> list[StudyInfo]:
     """This workspace's searches, newest first."""
     prefix = f"{PREFIX}{workspace}-"
     found = []
-    for summary in optuna.get_all_study_summaries(storage=_storage(url), include_best_trial=False):
+    for summary in optuna.get_all_study_summaries(storage=open_storage(url), include_best_trial=False):
         if not summary.study_name.startswith(prefix):
             continue
         stamp = summary.study_name[len(prefix) :]

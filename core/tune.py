@@ -19,7 +19,9 @@ as "running") and is not re-run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
+import os
 import random
 import threading
 import time
@@ -438,6 +440,10 @@ def run_study(
         raise TuneError("a study in a storage needs a name (--study NAME)")
     name = study_name or f"fitlab-{int(time.time() * 1000)}"
     started = time.monotonic()
+    if storage is not None:
+        # Processes joining one study would otherwise draw the same first trials (same seeded sampler):
+        # each gets its own stream; the study's order is not reproducible across processes anyway.
+        settings = dataclasses.replace(settings, seed=settings.seed * 1_000_003 + os.getpid())
     study = _open_study(storage, name, settings)
     total = settings.total_trials()
     slots = _Slots(storage, name, total)
@@ -587,7 +593,9 @@ def outcomes(study: optuna.Study) -> list[TrialOutcome]:
 def read_trials(storage: str, study_name: str) -> list[TrialOutcome]:
     """The trials of a study another process runs (for a page polling it); [] when it does not exist yet."""
     try:
-        study = optuna.load_study(study_name=study_name, storage=storage)
+        from core.studies import open_storage  # one storage per URL per process: a page polls this often
+
+        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
     except KeyError:
         return []
     return outcomes(study)

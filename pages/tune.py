@@ -103,7 +103,9 @@ trials = int(middle.number_input("Trials (budget)", min_value=1, max_value=200, 
 minutes = float(
     middle.number_input("Minutes (budget, 0 = no limit)", min_value=0.0, max_value=120.0, value=0.0, step=1.0, key="tune_minutes")
 )
-pruner = right.radio("Pruning", PRUNERS, format_func=PRUNER_WORDS.__getitem__, key="tune_pruner")
+pruner = right.radio(
+    "Pruning", PRUNERS, index=PRUNERS.index("diagnosis"), format_func=PRUNER_WORDS.__getitem__, key="tune_pruner"
+)
 
 settings: TuneSettings | None = None
 problem = None

@@ -24,6 +24,7 @@ def test_a_small_search_fills_the_table_and_apply_best_sets_the_knobs() -> None:
     at.multiselect(key="tune_knobs").set_value(["learning_rate"]).run()
     at.number_input(key="tune_trials").set_value(3).run()
     at.radio(key="tune_strategy").set_value("random").run()
+    at.radio(key="tune_pruner").set_value("none").run()
     assert not at.warning, [w.value for w in at.warning]
     at.button(key="tune_start").click().run(timeout=240)  # the page waits in its live loop until the search ends
     assert not at.exception

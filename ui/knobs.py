@@ -24,7 +24,7 @@ from core.hyperparameters import (
     Knob,
 )
 from core.model import parameter_counts
-from ui import state
+from ui import session, state
 from ui.session import DEFAULTS, hp_key, set_knob
 
 _key = hp_key
@@ -55,14 +55,19 @@ def knob_widget(name: str, knob: Knob) -> None:
     common: dict[str, Any] = {"key": _key(name), "help": knob.help}
     if knob.requires is not None:
         common["disabled"] = not state.widget_value(_key(knob.requires))
+    # The remembered value is also the element's default: a widget the browser mounts anew (after another
+    # page, e.g. Tune's "Apply best") shows it, not its first option (the learning rate showed 1e-05).
+    remembered = session.remembered().get(_key(name), getattr(DEFAULTS, name))
     widget = knob.widget
     if widget == "toggle":
-        sb.toggle(knob.label, **common)
+        sb.toggle(knob.label, value=bool(remembered), **common)
     elif widget == "selectbox":
-        sb.selectbox(knob.label, knob.choices, **common)
+        index = knob.choices.index(remembered) if remembered in knob.choices else 0
+        sb.selectbox(knob.label, knob.choices, index=index, **common)
     elif widget == "select_slider":
         fmt = _fmt_number if knob.kind == "float" else str
-        sb.select_slider(knob.label, knob.steps, format_func=fmt, **common)
+        value = remembered if remembered in knob.steps else knob.steps[0]
+        sb.select_slider(knob.label, knob.steps, value=value, format_func=fmt, **common)
     else:
         low, high = knob.bounds
         step = knob.step if knob.step is not None else 1
@@ -71,7 +76,8 @@ def knob_widget(name: str, knob: Knob) -> None:
         else:
             low, high, step = float(low), float(high), float(step)
         draw = sb.slider if widget == "slider" else sb.number_input
-        draw(knob.label, min_value=low, max_value=high, step=step, **common)
+        value = remembered if isinstance(remembered, (int, float)) and low <= remembered <= high else low
+        draw(knob.label, min_value=low, max_value=high, value=type(low)(value), step=step, **common)
 
 
 def hyperparameter_widgets() -> Hyperparameters | None:
