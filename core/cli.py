@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--pruner", choices=("none", "median", "diagnosis"), default="diagnosis", help="(default diagnosis)")
     search.add_argument("--grid-points", type=int, default=3, help="values per numeric knob in a grid search (default 3)")
-    search.add_argument("--warmup", type=int, default=5, help="epochs before a trial may be pruned (default 5)")
+    search.add_argument("--warmup", type=int, default=10, help="epochs before a trial may be pruned (default 10)")
     search.add_argument(
         "--storage", metavar="URL", help="Optuna RDB storage (sqlite:///file.db, postgresql://...): processes join one study"
     )

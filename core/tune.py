@@ -2,8 +2,8 @@
 
 A *trial* trains one network with the knobs the sampler picked (the others keep the base values) and
 scores it by its kept validation loss (the loss of the weights the run keeps). Pruners end a trial
-early: Optuna's `MedianPruner` (worse than the median of earlier trials at the same epoch), and the
-diagnosis pruner, which also stops a trial FitLab's diagnosis already judges hopeless after a warm-up:
+early: Optuna's `MedianPruner` (worse than the median of earlier trials at the same epoch), or the
+diagnosis pruner, which stops a trial FitLab's diagnosis already judges hopeless after a warm-up:
 diverged (a non-finite loss), learning rate too high (an unstable loss), or no better than always
 guessing the majority class / the mean.
 
@@ -44,7 +44,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 STRATEGIES = ("grid", "random", "tpe")
-PRUNERS = ("none", "median", "diagnosis")
+PRUNERS = ("none", "median", "diagnosis")  # diagnosis: FitLab's verdicts only (not combined with the median rule)
 DEFAULT_KNOBS = ("learning_rate", "width", "hidden_layers", "dropout", "weight_decay")
 HOPELESS_SHARE = 0.02  # after the warm-up, a validation loss within 2 % of the trivial model's: no signal learned
 
@@ -164,7 +164,7 @@ class TuneSettings:
     pruner: str = "diagnosis"
     seed: int = 0
     space: dict[str, Dimension] = field(default_factory=lambda: default_space(DEFAULT_KNOBS))
-    warmup_epochs: int = 5
+    warmup_epochs: int = 10
     grid_points: int = 3
 
     def check(self) -> None:
@@ -332,9 +332,11 @@ def _sampler(settings: TuneSettings) -> optuna.samplers.BaseSampler:
 
 
 def _pruner(settings: TuneSettings) -> optuna.pruners.BasePruner:
-    if settings.pruner == "none":
-        return optuna.pruners.NopPruner()
-    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=settings.warmup_epochs)
+    """Optuna's pruner: the median rule for "median"; none for "diagnosis" (its rules are FitLab's own,
+    `diagnosis_reason`) and for "none". Every epoch is still reported, for the history plots."""
+    if settings.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=settings.warmup_epochs)
+    return optuna.pruners.NopPruner()
 
 
 def _suggest(trial: optuna.Trial, settings: TuneSettings) -> dict[str, Any]:
@@ -373,14 +375,27 @@ def diagnosis_reason(history: Sequence[EpochRecord], hp: Hyperparameters, baseli
     verdict = diagnose(history, hp, baselines, status="running").verdict
     if verdict == "diverged":
         return f"diverged by epoch {last.epoch} (learning rate {hp.learning_rate:g})"
-    if verdict == "lr_too_high":
-        return f"learning rate {hp.learning_rate:g} too high: the loss jumps instead of falling (epoch {last.epoch})"
+    finite = [r.val_loss for r in history if math.isfinite(r.val_loss)]
+    best = min(finite, default=math.inf)
+    reference = _baseline(baselines, "linear") or _baseline(baselines, "trivial")
+    # A jumpy loss in the first epochs is common at a good learning rate: "too high" only once the warm-up
+    # is over twice and the best validation loss so far is still no better than a linear model's.
+    if verdict == "lr_too_high" and len(history) >= 2 * warmup and reference is not None and best >= reference:
+        return (
+            f"learning rate {hp.learning_rate:g} too high: the loss jumps instead of falling, and after {len(history)} "
+            f"epochs it is no better than a linear model ({best:.4g} vs {reference:.4g})"
+        )
     trivial = (baselines or {}).get("trivial", {}).get("val_loss")
     if trivial is not None and math.isfinite(trivial) and len(history) >= 2 * warmup:
         best = min((r.val_loss for r in history if math.isfinite(r.val_loss)), default=math.inf)
         if best >= trivial * (1 - HOPELESS_SHARE):
             return f"no better than always guessing after {len(history)} epochs (best {best:.4g}, trivial model {trivial:.4g})"
     return None
+
+
+def _baseline(baselines: Baselines | None, name: str) -> float | None:
+    value = (baselines or {}).get(name, {}).get("val_loss")
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def _record_run(store: RunStore, workspace: str, dataset: Dataset, hp: Hyperparameters, spec: dict[str, Any] | None) -> str:
@@ -516,7 +531,7 @@ def _one_trial(
         why = None
         if settings.pruner == "diagnosis":
             why = diagnosis_reason(seen, hp, baselines, settings.warmup_epochs)
-        if why is None and settings.pruner != "none" and math.isfinite(value) and trial.should_prune():
+        if why is None and settings.pruner == "median" and math.isfinite(value) and trial.should_prune():
             why = f"worse than the median of earlier trials at epoch {record.epoch} (validation loss {value:.4g})"
         if why is not None:
             reason.append(why)

@@ -26,7 +26,7 @@ from ui.text import plain
 POLL_SECONDS = 1.0
 STRATEGY_WORDS = {"grid": "Grid search", "random": "Random search", "tpe": "Bayesian optimization (TPE)"}
 PRUNER_WORDS = {
-    "diagnosis": "Diagnosis + median: stop trials that diverge, are unstable, or cannot beat a trivial model",
+    "diagnosis": "Diagnosis: stop trials that diverge, stay unstable, or cannot beat a trivial model",
     "median": "Median: stop trials worse than the median of earlier trials at the same epoch",
     "none": "None: every trial trains to its end",
 }

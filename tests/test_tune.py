@@ -110,9 +110,9 @@ def test_tpe_with_a_seed_is_reproducible_and_grid_stops_at_its_size(moons: Datas
 
 def test_the_diagnosis_pruner_stops_an_unstable_learning_rate_and_says_why(moons: Dataset) -> None:
     hot = TuneSettings(
-        strategy="random", n_trials=2, pruner="diagnosis", warmup_epochs=3, space=parse_space("learning_rate=0.6:1.0")
+        strategy="random", n_trials=2, pruner="diagnosis", warmup_epochs=3, space=parse_space("learning_rate=0.5:1.0")
     )
-    result = run_study(moons, BASE.replace(optimizer="sgd", epochs=30, early_stopping=False), hot)
+    result = run_study(moons, BASE.replace(optimizer="adam", epochs=30, early_stopping=False), hot)
     assert [t.state for t in result.trials] == ["pruned", "pruned"]
     for trial in result.trials:
         assert trial.reason and ("learning rate" in trial.reason or "diverged" in trial.reason), trial.reason
