@@ -80,6 +80,19 @@ def test_fix_it_for_me_shows_its_path(page: Page) -> None:
     expect(page.get_by_text("Fix it for me: the path")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("Verdict: Good fit")).to_be_visible()
     assert points(page, "fix_chart", "round 0: as you set it (validation)") > 0
+    # One panel per round (small multiples): a short fixed round is not squeezed beside a long round 0.
+    panels = page.evaluate(
+        """() => {
+            const plot = document.querySelector(".st-key-fix_chart .js-plotly-plot");
+            const rounds = {};
+            for (const t of plot.data) {
+                const m = String(t.name || "").match(/^round (\\d+)/);
+                if (m) (rounds[m[1]] = rounds[m[1]] || new Set()).add(t.xaxis || "x");
+            }
+            return Object.values(rounds).map(s => [...s].join(","));
+        }"""
+    )
+    assert len(panels) >= 2 and len(set(panels)) == len(panels), f"rounds share a panel: {panels}"
     page.locator(".st-key-use_fix button").click()
     expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.001")
     shot(page, "fix-it-for-me")
