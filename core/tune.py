@@ -38,7 +38,7 @@ from core.data import Dataset
 from core.diagnosis import diagnose
 from core.history import EpochRecord
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
-from core.store import RunStore, masked
+from core.store import RunStore, json_safe, masked
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -216,7 +216,7 @@ class TrialOutcome:
     history: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "val_loss"} per reported epoch
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(asdict(self))
+        return json_safe(asdict(self))
 
 
 @dataclass
@@ -232,7 +232,7 @@ class TuneResult:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(
+        return json_safe(
             {
                 "study": self.study_name,
                 "storage": self.storage,
@@ -247,16 +247,6 @@ class TuneResult:
                 "trials": [t.to_dict() for t in self.trials],
             }
         )
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------------------------------------------
