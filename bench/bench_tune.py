@@ -58,7 +58,10 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT-tune.md"))
+    parser.add_argument("--space", default=SPACE, help=f"the search space (default {SPACE})")
     args = parser.parse_args()
+    global SPACE
+    SPACE = args.space
     started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         data = datasets(Path(folder))
