@@ -32,7 +32,8 @@ from core.data import Dataset, load_builtin, load_csv  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.tune import STRATEGIES, TrialOutcome, TuneSettings, parse_space, run_study  # noqa: E402
 
-SPACE = "learning_rate=1e-4:1e-1:log,width=8:256,dropout=0:0.5"
+DEFAULT_SPACE = "learning_rate=1e-4:1e-1:log,width=8:256,dropout=0:0.5"
+SPACE = DEFAULT_SPACE
 BASE = Hyperparameters(epochs=100, patience=10)
 PRUNERS = ("none", "median", "diagnosis")
 
@@ -58,7 +59,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT-tune.md"))
-    parser.add_argument("--space", default=SPACE, help=f"the search space (default {SPACE})")
+    parser.add_argument("--space", default=DEFAULT_SPACE, help=f"the search space (default {DEFAULT_SPACE})")
     args = parser.parse_args()
     global SPACE
     SPACE = args.space
