@@ -3,6 +3,8 @@ figures, trials kept as runs, and Apply best setting the knobs the Train page wi
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -42,6 +44,17 @@ def test_a_small_search_fills_the_table_and_apply_best_sets_the_knobs() -> None:
     assert applied in LEARNING_RATE_STEPS  # a value the slider offers: the page searches the slider's ladder
     assert f"learning rate {applied:g}".replace(".", "\\.") in best_line
     assert at.success and "press Train" in at.success[0].value
+
+    # The validation curve: a one-knob grid with the other knobs at the best trial's values.
+    at.selectbox(key="tune_curve_knob").set_value("learning_rate").run()
+    at.button(key="tune_curve").click().run(timeout=240)  # the page looks again until the curve's jobs end
+    deadline = time.monotonic() + 120
+    while not any("Validation curve" in str(c.proto.spec) for c in at.get("plotly_chart")) and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run(timeout=120)
+    charts = [c for c in at.get("plotly_chart") if "Validation curve" in str(c.proto.spec)]
+    assert charts, "no validation curve was drawn"
+    assert len(open_store().list_runs(ws, kinds=("trial",))) == 3 + 5  # the curve's 5 grid points are runs too
 
 
 @pytest.mark.parametrize("low, high", [(0.5, 0.01)])
