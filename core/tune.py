@@ -588,7 +588,8 @@ def _from_frozen(t: optuna.trial.FrozenTrial) -> TrialOutcome:
 
 
 def _outcome(study: optuna.Study, number: int) -> TrialOutcome:
-    return _from_frozen(study.trials[number]) if number < len(study.trials) else _from_frozen(study.get_trials()[-1])
+    """One trial as it stands now (Optuna numbers a study's trials 0, 1, ... in order: the index is the number)."""
+    return _from_frozen(study.get_trials(deepcopy=False)[number])
 
 
 def outcomes(study: optuna.Study) -> list[TrialOutcome]:
