@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from core.baselines import Baselines, compute_baselines, fingerprint
-from core.charts import boundary_surface
+from core.charts import SURFACE_RESOLUTION, boundary_surface
 from core.data import Dataset
 from core.experiment import RunResult, clean_json, run_experiment
 from core.fix import fix_run
@@ -37,7 +37,10 @@ KINDS = ("train", "fix", "lr_find", "learning_curve", "tune")
 LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
 LIVE_SURFACE_FIRST = 0.5  # the first live boundary soon after the start: the student sees it begin
 LIVE_SURFACE_RESOLUTION = 40  # 1,600 predictions: a few ms for the default network
+LIVE_SURFACE_MIN_RESOLUTION = 24  # a wide, deep network draws its live boundary coarser (see LIVE_SURFACE_BUDGET)
+LIVE_SURFACE_BUDGET = 0.02  # seconds one live boundary may take (4 x 512 units: 31 us a point, 1,600 points 50 ms)
 LIVE_SURFACE_SHARE = 0.05  # at most 5 % of the training time goes to drawing the live boundary
+FINAL_SURFACE_BUDGET = 0.08  # seconds for the finished run's boundary, before the verdict can be shown
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
 LABELS = {
@@ -157,20 +160,42 @@ class LiveSurface:
         self._points: dict[str, Any] | None = None  # the data points, the same in every redraw
         self._next = time.monotonic() + LIVE_SURFACE_FIRST
         self.drawn = 0
+        self.resolution = LIVE_SURFACE_RESOLUTION
+        self.per_point: float | None = None  # seconds per predicted grid point, the cheapest draw so far
 
     def __call__(self, record: EpochRecord, model: nn.Module) -> None:
         now = time.monotonic()
         if not self.is_2d or now < self._next:
             return
-        surface = boundary_surface(self.dataset, model, LIVE_SURFACE_RESOLUTION, points=self._points)
+        drawn_at = self.resolution
+        surface = boundary_surface(self.dataset, model, drawn_at, points=self._points)
         surface["epoch"] = record.epoch
         surface = json_safe(surface)
         self._points = surface["points"]
         cost = time.monotonic() - now
         self.drawn += 1
+        per_point = cost / drawn_at**2
+        self.per_point = per_point if self.per_point is None else min(self.per_point, per_point)
+        low, high = LIVE_SURFACE_MIN_RESOLUTION, LIVE_SURFACE_RESOLUTION
+        self.resolution = resolution_for(LIVE_SURFACE_BUDGET, self.per_point, low, high)
         self.progress.extra["live_surface"] = surface  # JSON-safe already: each flush writes it as it is
         self._next = time.monotonic() + max(LIVE_SURFACE_SECONDS, cost / LIVE_SURFACE_SHARE)
         self.progress.flush(force=True)
+
+    def final_resolution(self) -> int:
+        """The finished run's boundary: SURFACE_RESOLUTION unless this network is slow to evaluate, then as
+        fine as FINAL_SURFACE_BUDGET allows (80 x 80 through 4 x 512 units took 0.2 s, all of it between the
+        last epoch and the verdict)."""
+        if self.per_point is None:
+            return SURFACE_RESOLUTION
+        return resolution_for(FINAL_SURFACE_BUDGET, self.per_point, LIVE_SURFACE_RESOLUTION, SURFACE_RESOLUTION)
+
+
+def resolution_for(budget: float, per_point: float, low: int, high: int) -> int:
+    """The grid size whose predictions take about `budget` seconds at `per_point` seconds each, in [low, high]."""
+    if per_point <= 0:
+        return high
+    return max(low, min(high, int(math.sqrt(budget / per_point))))
 
 
 def _model_bytes(result: RunResult) -> bytes | None:
@@ -192,14 +217,21 @@ def _baselines(store: RunStore, dataset: Dataset) -> Baselines:
     return value
 
 
-def _result_extra(result: RunResult, dataset: Dataset) -> dict[str, Any]:
+def _result_extra(result: RunResult, dataset: Dataset, resolution: int) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if dataset.is_2d and result.model is not None and result.history:
-        extra["surface"] = boundary_surface(dataset, result.model)
+        extra["surface"] = boundary_surface(dataset, result.model, resolution)
     return extra
 
 
-def _finish_training(store: RunStore, run_id: str, result: RunResult, dataset: Dataset, extra: dict[str, Any]) -> None:
+def _finish_training(
+    store: RunStore,
+    run_id: str,
+    result: RunResult,
+    dataset: Dataset,
+    extra: dict[str, Any],
+    resolution: int = SURFACE_RESOLUTION,
+) -> None:
     payload = result.to_dict()
     store.finish(
         run_id,
@@ -210,7 +242,7 @@ def _finish_training(store: RunStore, run_id: str, result: RunResult, dataset: D
         test=payload["test"],
         baselines=payload["baselines"],
         diagnosis=payload["diagnosis"],
-        extra=clean_json(_result_extra(result, dataset) | extra),
+        extra=clean_json(_result_extra(result, dataset, resolution) | extra),
         model_state=_model_bytes(result),
     )
 
@@ -220,10 +252,9 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
     progress = Progress(store, spec.run_id)
     if spec.kind == "train":
         baselines = _baselines(store, dataset)
-        result = run_experiment(
-            dataset, hp, stop_event=stop, on_epoch=progress.epoch, on_model=LiveSurface(dataset, progress), baselines=baselines
-        )
-        _finish_training(store, spec.run_id, result, dataset, {})
+        live = LiveSurface(dataset, progress)
+        result = run_experiment(dataset, hp, stop_event=stop, on_epoch=progress.epoch, on_model=live, baselines=baselines)
+        _finish_training(store, spec.run_id, result, dataset, {}, live.final_resolution())
     elif spec.kind == "fix":
         baselines = _baselines(store, dataset)
 
@@ -239,9 +270,9 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
             stop_event=stop,
             baselines=baselines,
             on_epoch=on_epoch,
-            on_model=LiveSurface(dataset, progress),
+            on_model=(live := LiveSurface(dataset, progress)),
         )
-        _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()})
+        _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()}, live.final_resolution())
     elif spec.kind == "lr_find":
         found = find_learning_rate(dataset, hp)
         store.finish(spec.run_id, status="completed", history=[], extra={"lr_find": found.to_dict()})

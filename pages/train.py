@@ -126,11 +126,19 @@ class LiveSlots:
 
     heading: DeltaGenerator
     status: DeltaGenerator
+    live: DeltaGenerator  # the live component, in every script run (empty when nothing streams): see make()
     charts: DeltaGenerator
 
     @classmethod
     def make(cls) -> LiveSlots:
-        return cls(st.empty(), st.empty(), st.empty())
+        slots = cls(st.empty(), st.empty(), st.empty(), st.empty())
+        # Mounted from the first screen on, with nothing to show (no height), at the same place and key in
+        # every script run: its frame loads Plotly.js while the student reads the page, and a run's live
+        # charts draw into that same frame. Mounted at the first redraw instead, loading Plotly.js took
+        # ~2 s of Chromium's main thread in the middle of the run (CDP profile, `overfitting` preset) -- CPU
+        # that a 2-core server takes from the worker that trains.
+        live_chart.show(slots.live, [], key="live_charts")
+        return slots
 
 
 def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool) -> None:
@@ -146,8 +154,10 @@ def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool
             boundary = surface_figure(surface)
             boundary.update_layout(title=f"What the network predicts, at epoch {surface.get('epoch', '?')}")
             figures.append(live_chart.payload(boundary, full=True))
-        live_chart.show(slots.charts, figures, key="live_charts")
+        live_chart.show(slots.live, figures, key="live_charts")
+        slots.charts.empty()
         return
+    live_chart.show(slots.live, [], key="live_charts")
     with slots.charts.container():
         left, right = st.columns(2)
         left.plotly_chart(loss, key="loss_chart")
@@ -198,16 +208,15 @@ def _view(run_id: str | None) -> runs.RunView | None:
 
 
 live_slots = LiveSlots.make()
+diagnosis_slot = st.empty()
 shown_view = _view(shown_id)
 if active is not None and active.id == shown_id and shown_view is not None and not shown_view.active:
     # It ended between the two reads above (a short run): this script run drew Train disabled and Stop
     # enabled for a run that is over, and would not come back; draw the page again as it is now.
     st.rerun()
-live_view(live_slots, shown_view)
 
-diagnosis_slot = st.empty()
-if shown_view is not None and not shown_view.active:
-    view = shown_view
+
+def diagnosis_view(view: runs.RunView) -> None:
     with diagnosis_slot.container():
         if view.diagnosis is not None and view.history:
             st.subheader("Diagnosis")
@@ -220,6 +229,15 @@ if shown_view is not None and not shown_view.active:
                 st.plotly_chart(surface_figure(view.extra["surface"]), key="boundary_chart")
         elif view.status == "stopped":
             st.info("Stopped before the first epoch: nothing to diagnose. Press **Train** to start again.")
+
+
+if shown_view is not None and not shown_view.active:
+    # The verdict is sent before the finished run's charts, which sit above it: the browser shows what the
+    # student waited for first, while the live charts stay until the final ones replace them. Sent after,
+    # it waited for Chromium to build the three final Plotly charts (~0.5-1 s of its main thread at the
+    # end of the `overfitting` preset, CDP profile).
+    diagnosis_view(shown_view)
+live_view(live_slots, shown_view)
 
 watching = evidence.panels(choice, hp)
 
@@ -240,6 +258,11 @@ if (shown_view is not None and shown_view.active) or watching:
         status = marker[0] if marker is not None else None
         active_now = status in runs.ACTIVE
         if shown_view is not None and shown_view.active and not active_now:
+            # The run is over: its verdict goes on the page from here, at once, and the rerun then draws
+            # the rest (buttons enabled, the final charts). Waiting for the whole page's rerun first put
+            # ~0.15 s of script and the browser's rebuild of every element before the verdict.
+            if (ended := _view(shown_id)) is not None:
+                diagnosis_view(ended)
             st.rerun()
         if watching and evidence.finished(watching):
             st.rerun()
