@@ -137,7 +137,7 @@ class LiveSlots:
         # charts draw into that same frame. Mounted at the first redraw instead, loading Plotly.js took
         # ~2 s of Chromium's main thread in the middle of the run (CDP profile, `overfitting` preset) -- CPU
         # that a 2-core server takes from the worker that trains.
-        live_chart.show(slots.live, [], key="live_charts")
+        live_chart.show(slots.live, [], key="live_charts", hold=True)
         return slots
 
 
@@ -145,6 +145,8 @@ def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool
     """Loss and metric charts. While a run streams they go to the live component, which updates the
     same charts in place at every redraw; a finished run's charts are Plotly charts with their toolbar."""
     if not view.history:
+        if not live:
+            live_chart.show(slots.live, [], key="live_charts")
         return
     loss = loss_figure(view.history, log_scale=log_scale, baselines=view.baselines, best_epoch=best)
     metric = metric_figure(view.history, view.task)
@@ -157,15 +159,16 @@ def curves(slots: LiveSlots, view: runs.RunView, best: int | None, *, live: bool
         live_chart.show(slots.live, figures, key="live_charts")
         slots.charts.empty()
         return
-    live_chart.show(slots.live, [], key="live_charts")
     with slots.charts.container():
         left, right = st.columns(2)
         left.plotly_chart(loss, key="loss_chart")
         right.plotly_chart(metric, key="metric_chart")
+    live_chart.show(slots.live, [], key="live_charts")  # cleared once the finished run's charts are sent
 
 
 def live_view(slots: LiveSlots, view: runs.RunView | None, *, heading: bool = True) -> None:
     if view is None:
+        live_chart.show(slots.live, [], key="live_charts")
         slots.status.info(
             "Press **Train** to start. Below: the data the network will learn from; while it trains, its loss curves "
             "and (for two features) what it predicts over the plane appear here."

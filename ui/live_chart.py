@@ -77,9 +77,13 @@ def payload(figure: go.Figure, *, full: bool = False) -> dict[str, Any]:
     return {"data": spec.get("data", []), "layout": spec.get("layout", {}), "full": full}
 
 
-def show(slot: DeltaGenerator, figures: Sequence[dict[str, Any]], *, key: str) -> None:
-    """Draw `figures` (from `payload`) into `slot`; the next call with the same key updates them in place."""
+def show(slot: DeltaGenerator, figures: Sequence[dict[str, Any]], *, key: str, hold: bool = False) -> None:
+    """Draw `figures` (from `payload`) into `slot`; the next call with the same key updates them in place.
+
+    `hold=True` places the component (its frame loads Plotly.js once, at the first screen) and leaves
+    whatever it shows as it is: a rerun in the middle of a run must not clear the live charts that its
+    next redraw updates in place. An empty `figures` clears them."""
     _allow_redraw(key)
     with slot:
-        _component(figures=list(figures), key=key, default=None)
+        _component(figures=list(figures), hold=hold, key=key, default=None)
 
