@@ -62,8 +62,9 @@ def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> Non
 
 
 st.title("FitLab: why does my network fit badly?")
+link_slot = st.container()  # present in every script run, like every slot below: see estimate_slot
 for problem in link_problems:
-    st.warning(f"The link's setting was not used: {plain(problem)}", icon=":material/link_off:")
+    link_slot.warning(f"The link's setting was not used: {plain(problem)}", icon=":material/link_off:")
 active = store.active_run(ws)
 left, middle, right, info = st.columns([1, 1.4, 1, 4], vertical_alignment="center")
 ready = active is None and choice is not None and hp is not None
@@ -83,8 +84,12 @@ if choice is not None:
         f"Dataset **{plain(ds.name)}** ({ds.task}): {len(ds.y_train)} train / {len(ds.y_val)} validation / "
         f"{len(ds.y_test)} test rows, {ds.n_inputs} inputs. Training runs on {pool.description}."
     )
+# A slot in every script run, filled only before a run: an element drawn in some script runs and not in
+# others shifts every later element's place, and the browser then shows the old and the new copy of the
+# panels below (two "Find a learning rate" buttons) until the script run ends -- which a live loop delays.
+estimate_slot = st.empty()
 if choice is not None and hp is not None and active is None:
-    estimate.show(choice, hp)  # how long Train will take, calibrated on this machine; a warning for minutes
+    estimate.show(estimate_slot, choice, hp)  # how long Train will take, calibrated here; a warning for minutes
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")
 
 history_runs = [runs.RunView.of(r) for r in store.list_runs(ws, kinds=("train", "fix"), limit=50)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.estimate import Estimate, estimate_seconds
 from core.hyperparameters import Hyperparameters
@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # the picker is edited often; this module needs only its type
     from ui.data_picker import DataChoice
 
 
-def show(choice: DataChoice | None, hp: Hyperparameters | None) -> Estimate | None:
+def show(slot: DeltaGenerator, choice: DataChoice | None, hp: Hyperparameters | None) -> Estimate | None:
     """A caption with the estimate, or a warning for a run of a minute or more. Nothing without data or knobs.
 
     The first call in a server process measures this machine (about 0.3-0.7 s, core.estimate.calibration)."""
@@ -21,7 +21,7 @@ def show(choice: DataChoice | None, hp: Hyperparameters | None) -> Estimate | No
         return None
     estimate = estimate_seconds(choice.dataset, hp)
     if estimate.warning:
-        st.warning(f"{estimate.warning} ({estimate.text})", icon=":material/schedule:")
+        slot.warning(f"{estimate.warning} ({estimate.text})", icon=":material/schedule:")
     else:
-        st.caption(estimate.text)
+        slot.caption(estimate.text)
     return estimate
