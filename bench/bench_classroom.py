@@ -4,7 +4,8 @@ Two measurements, each against a fresh FitLab server with its own run store:
 
   sessions   N browser sessions (default 10 and 30) open the page and press Train on the default
              settings at the same moment; each session's time from its click to its verdict is
-             recorded. Reports median and max, and whether a queue position was shown.
+             recorded. Reports median and max, and whether a queue position was shown. `--batch 32 4`
+             repeats it at batch 4 (8x the steps: runs long enough for a queue to form on the pages).
   overfit    The `overfitting` preset trained from the browser (click Train -> verdict on the page)
              against the same training in a plain process, as `python -m core train --scenario
              overfitting` runs it (time of run_experiment, baselines included, after imports), on the
@@ -13,6 +14,7 @@ Two measurements, each against a fresh FitLab server with its own run store:
 
     .venv/bin/python bench/bench_classroom.py                 # both, writes bench/REPORT-classroom.md
     .venv/bin/python bench/bench_classroom.py --sessions 10   # one session count only
+    .venv/bin/python bench/bench_classroom.py --batch 32 4 --repeats 5   # what REPORT-classroom.md holds
     .venv/bin/python bench/bench_classroom.py --only overfit
 """
 
@@ -38,10 +40,12 @@ if str(ROOT) not in sys.path:
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.store import open_store  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 WARM_SECONDS = 10
+DEFAULT_BATCH = Hyperparameters().batch_size
 
 CLI_TRAINING = """
 import time
@@ -69,7 +73,17 @@ setInterval(() => {
 """
 
 
-def sessions_run(browser, count: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def set_batch(page, batch: int) -> None:  # type: ignore[no-untyped-def]
+    """Move the Batch size slider (options 1, 2, 4, 8, ...) to `batch` by keyboard, as a user would."""
+    handle = page.locator(".stSlider").filter(has_text="Batch size").get_by_role("slider")
+    handle.focus()
+    handle.press("Home")
+    for _ in range(batch.bit_length() - 1):
+        handle.press("ArrowRight")
+    _until(lambda: handle.get_attribute("aria-valuetext") == str(batch), 10)
+
+
+def sessions_run(browser, count: int, batch: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     with tempfile.TemporaryDirectory(prefix="fitlab-bench-") as data:
         server = Server(Path(data))
         contexts = []
@@ -82,6 +96,9 @@ def sessions_run(browser, count: int) -> dict[str, object]:  # type: ignore[no-u
                 page.goto(server.url)
             for page in pages:
                 page.locator(".st-key-train button").wait_for(timeout=120_000)
+            if batch != DEFAULT_BATCH:
+                for page in pages:
+                    set_batch(page, batch)
             clicked: list[float] = []
             for page in pages:
                 clicked.append(time.time() * 1000)
@@ -111,6 +128,7 @@ def sessions_run(browser, count: int) -> dict[str, object]:  # type: ignore[no-u
     times = sorted(took.values())
     return {
         "sessions": count,
+        "batch": batch,
         "verdicts": len(times),
         "median": statistics.median(times) if times else float("nan"),
         "max": max(times) if times else float("nan"),
@@ -180,6 +198,9 @@ class OverfitPage:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, nargs="*", default=[10, 30])
+    parser.add_argument(
+        "--batch", type=int, nargs="*", default=[DEFAULT_BATCH], help="batch sizes for the sessions part (powers of 2)"
+    )
     parser.add_argument("--only", choices=("sessions", "overfit"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT-classroom.md"))
@@ -190,10 +211,11 @@ def main() -> int:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         if args.only in (None, "sessions"):
-            for count in args.sessions:
-                result = sessions_run(browser, count)
-                print(result, flush=True)
-                results.append(result)
+            for batch in args.batch:
+                for count in args.sessions:
+                    result = sessions_run(browser, count, batch)
+                    print(result, flush=True)
+                    results.append(result)
         if args.only in (None, "overfit"):
             with tempfile.TemporaryDirectory(prefix="fitlab-bench-") as data:
                 overfit = OverfitPage(browser, Path(data))
@@ -222,20 +244,21 @@ def main() -> int:
     ]
     if results:
         lines += [
-            "## N sessions press Train at the same moment (default settings: moons, 1000 points, up to 50 epochs)",
+            "## N sessions press Train at the same moment (default settings: moons, 1000 points, up to 50 epochs;"
+            f" batch {DEFAULT_BATCH} unless the row says otherwise)",
             "",
             "Time to verdict = from a session's click to its verdict on its page.",
             "",
             "Run ended = from the click to the run's end in the store (median); lag = from the run's end to its"
             " verdict on the page (median / max). Pages showing a queue position: seen by the page's own 100 ms check.",
             "",
-            "| sessions | verdicts | median s | max s | min s | run ended, median s | lag median / max s |"
+            "| sessions | batch | verdicts | median s | max s | min s | run ended, median s | lag median / max s |"
             " pages showing a queue position | exceptions | click spread s |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results:
             lines.append(
-                f"| {r['sessions']} | {r['verdicts']} | {r['median']:.1f} | {r['max']:.1f} | {r['min']:.1f} | "
+                f"| {r['sessions']} | {r['batch']} | {r['verdicts']} | {r['median']:.1f} | {r['max']:.1f} | {r['min']:.1f} | "
                 f"{r['finished_median']:.1f} | {r['lag_median']:.1f} / {r['lag_max']:.1f} | "
                 f"{r['queued_pages']} | {r['exceptions']} | {r['click_spread']:.1f} |"
             )
