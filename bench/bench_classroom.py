@@ -43,6 +43,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.store import open_store  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
+from tests.browser.support import set_batch  # noqa: E402
 
 WARM_SECONDS = 10
 DEFAULT_BATCH = Hyperparameters().batch_size
@@ -73,16 +74,6 @@ setInterval(() => {
 """
 
 
-def set_batch(page, batch: int) -> None:  # type: ignore[no-untyped-def]
-    """Move the Batch size slider (options 1, 2, 4, 8, ...) to `batch` by keyboard, as a user would."""
-    handle = page.locator(".stSlider").filter(has_text="Batch size").get_by_role("slider")
-    handle.focus()
-    handle.press("Home")
-    for _ in range(batch.bit_length() - 1):
-        handle.press("ArrowRight")
-    _until(lambda: handle.get_attribute("aria-valuetext") == str(batch), 10)
-
-
 def sessions_run(browser, count: int, batch: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     with tempfile.TemporaryDirectory(prefix="fitlab-bench-") as data:
         server = Server(Path(data))
@@ -98,7 +89,8 @@ def sessions_run(browser, count: int, batch: int) -> dict[str, object]:  # type:
                 page.locator(".st-key-train button").wait_for(timeout=120_000)
             if batch != DEFAULT_BATCH:
                 for page in pages:
-                    set_batch(page, batch)
+                    handle = set_batch(page, batch)
+                    _until(lambda h=handle: h.get_attribute("aria-valuetext") == str(batch), 10)
             clicked: list[float] = []
             for page in pages:
                 clicked.append(time.time() * 1000)
@@ -205,6 +197,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT-classroom.md"))
     args = parser.parse_args()
+    if any(b < 1 or b & (b - 1) for b in args.batch):
+        parser.error(f"--batch takes powers of 2 (the slider's options), not {args.batch}")
     load_before = os.getloadavg()
     started = time.monotonic()
     results, pairs, parts = [], [], []

@@ -69,3 +69,14 @@ def shot(page: Page, name: str) -> Path:
 
 def slider(page: Page, label: str) -> Locator:
     return page.locator(".stSlider").filter(has_text=label).get_by_role("slider")
+
+
+def set_batch(page: Page, batch: int) -> Locator:
+    """Move the Batch size slider (options 1, 2, 4, 8, ...) to the power of two `batch` by keyboard, as a
+    user would; returns the slider's handle, for the caller to check its aria-valuetext."""
+    handle = slider(page, "Batch size")
+    handle.focus()
+    handle.press("Home")
+    for _ in range(batch.bit_length() - 1):
+        handle.press("ArrowRight")
+    return handle

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import live_chart_node, live_frame, points, shot, slider
+from tests.browser.support import live_chart_node, live_frame, points, set_batch, shot, slider
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,7 @@ def test_default_trains_with_live_updates_survives_a_slider_and_stops(page: Page
     expect(epochs).to_have_attribute("aria-valuetext", "1000")
     # Batch 8: ~75 steps an epoch, a run of a minute or more. At batch 32 a quiet machine trained the 1000
     # epochs in ~8 s, before the slider below was touched.
-    batch = slider(page, "Batch size")
-    batch.focus()
-    for key in ("Home", "ArrowRight", "ArrowRight", "ArrowRight"):
-        batch.press(key)
-    expect(batch).to_have_attribute("aria-valuetext", "8")
+    expect(set_batch(page, 8)).to_have_attribute("aria-valuetext", "8")
 
     page.locator(".st-key-train button").click()
     seen: list[int] = []
@@ -115,17 +111,7 @@ def test_the_decision_boundary_moves_while_the_network_trains(page: Page) -> Non
     expect(epochs).to_have_attribute("aria-valuetext", "1000")
     # Batch 8: ~75 steps an epoch, a run of a minute or more. At batch 32 a quiet machine trained the 1000
     # epochs in ~8 s, before the slider below was touched.
-    batch = slider(page, "Batch size")
-    batch.focus()
-    for key in ("Home", "ArrowRight", "ArrowRight", "ArrowRight"):
-        batch.press(key)
-    expect(batch).to_have_attribute("aria-valuetext", "8")
-    batch = slider(page, "Batch size")  # batch 8: 75 updates an epoch, a run that outlasts the looks below
-    batch.focus()
-    batch.press("Home")
-    for _ in range(3):
-        batch.press("ArrowRight")
-    expect(batch).to_have_attribute("aria-valuetext", "8")
+    expect(set_batch(page, 8)).to_have_attribute("aria-valuetext", "8")
     page.locator(".st-key-train button").click()
     surfaces: list[str] = []
     titles: set[str] = set()
