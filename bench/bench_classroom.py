@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.store import open_store  # noqa: E402
+from core.store.runs import open_store  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 from tests.browser.support import set_batch  # noqa: E402
 
@@ -50,9 +50,9 @@ DEFAULT_BATCH = Hyperparameters().batch_size
 
 CLI_TRAINING = """
 import time
-from core.baselines import compute_baselines
-from core.data import load_builtin
-from core.experiment import run_experiment
+from core.experiments.baselines import compute_baselines
+from core.data.dataset import load_builtin
+from core.experiments.run import run_experiment
 from core.hyperparameters import SCENARIOS, scenario_hyperparameters
 preset = SCENARIOS["overfitting"]["dataset"]
 hp = scenario_hyperparameters("overfitting")

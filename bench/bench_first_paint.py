@@ -27,8 +27,15 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("FITLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def rss_mb(pid: int) -> float:
@@ -50,7 +57,10 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     env.pop("FITLAB_DB", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -111,8 +121,10 @@ def main() -> int:
             print(f"{i + 1}: " + "  ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
         browser.close()
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-    line = (f"| {args.label} | {args.repeats} | {med['rss_start_mb']:.0f} | {med['rss_after_page_mb']:.0f} | "
-            f"{med['cold']:.2f} | {med['warm']:.2f} |")
+    line = (
+        f"| {args.label} | {args.repeats} | {med['rss_start_mb']:.0f} | {med['rss_after_page_mb']:.0f} | "
+        f"{med['cold']:.2f} | {med['warm']:.2f} |"
+    )
     print(line)
     if args.report:
         path = Path(args.report)

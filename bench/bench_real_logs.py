@@ -3,8 +3,8 @@
     python bench/bench_real_logs.py            # print per-file verdicts, write bench/REPORT-real-logs.md
     python bench/bench_real_logs.py --verbose  # also print the evidence of each verdict
 
-Every file of tests/logs/real/labels.csv is read with core.logs.read_training_log and diagnosed with
-core.logs.diagnose_log, exactly as the dashboard's "Diagnose a log" page does. The labels were written
+Every file of tests/logs/real/labels.csv is read with core.logs.reader.read_training_log and diagnosed with
+core.logs.reader.diagnose_log, exactly as the dashboard's "Diagnose a log" page does. The labels were written
 from the curves before FitLab read the files; ambiguous ones are listed but not scored, and a file
 that cannot be read counts as a miss.
 """
@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios import confusion as scenario_confusion  # noqa: E402  (bench/, the script's own folder)
 
-from core.data import DataError  # noqa: E402
+from core.data.dataset import DataError  # noqa: E402
 from core.diagnosis import VERDICTS  # noqa: E402
-from core.logs import diagnose_log, read_training_log  # noqa: E402
+from core.logs.reader import diagnose_log, read_training_log  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "logs" / "real"
 UNREADABLE = "unreadable"
@@ -106,7 +106,7 @@ def main() -> int:
         "# Real training logs: FitLab's verdicts against human labels\n\n"
         f"`python bench/bench_real_logs.py` ({time.strftime('%Y-%m-%d')}). Corpus: `tests/logs/real/` (see its README: "
         "53 per-epoch logs from public repositories, labelled from their curves before FitLab read them). "
-        "Each file is read with `core.logs.read_training_log` and diagnosed with `core.logs.diagnose_log`; "
+        "Each file is read with `core.logs.reader.read_training_log` and diagnosed with `core.logs.reader.diagnose_log`; "
         "no hyperparameters or baselines are known for a log.\n\n"
         f"{summary}\n\n## Accuracy per label (unambiguous logs)\n\n| label | correct | share |\n|---|---|---|\n"
         + "\n".join(per_verdict)

@@ -1,9 +1,9 @@
 """Training speed: FitLab's Trainer against the plain PyTorch loop a user would write and scikit-learn's MLPClassifier.
 
-Competitors, on identical data (make_classification, 20 features, 2 classes, through core.data.prepare),
+Competitors, on identical data (make_classification, 20 features, 2 classes, through core.data.dataset.prepare),
 the same model (2 x 128 ReLU, no dropout) and Adam at lr 1e-3, for batch sizes 32 and 256:
 
-  (a) core.training.Trainer, as is (it sets one intra-op thread itself, see configure_threads);
+  (a) core.training.trainer.Trainer, as is (it sets one intra-op thread itself, see configure_threads);
   (b) the plain loop: DataLoader(TensorDataset, shuffle=True), zero_grad / backward / step, loss.item()
       per batch, then a validation pass with a batch-256 DataLoader under torch.no_grad(), at torch's
       default thread count;
@@ -56,9 +56,9 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-from core.data import Dataset, prepare  # noqa: E402
+from core.data.dataset import Dataset, prepare  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 FEATURES = 20
 FULL_ROWS = 20_000
@@ -333,7 +333,7 @@ def report(results: list[Result], train_rows: int, ds: Dataset, load_before: str
 - torch {torch.__version__}, numpy {np.__version__}, Python {platform.python_version()}, {platform.machine()}
 - `nproc`: {nproc()}; torch default intra-op threads: {DEFAULT_THREADS}; FITLAB_TORCH_THREADS: {env_threads or "unset"}
 - load average (1/5/15 min) before: {load_before}; after: {load_after}; benchmark wall time {elapsed:.1f} s
-- data: `make_classification`, {FEATURES} features, 2 classes, through `core.data.prepare`: \
+- data: `make_classification`, {FEATURES} features, 2 classes, through `core.data.dataset.prepare`: \
 {len(ds.y_train):,} training rows, {len(ds.y_val):,} validation rows (requested {train_rows:,})
 - model: {HIDDEN_LAYERS} x {WIDTH} ReLU, no dropout; Adam lr {LEARNING_RATE:g}; cross-entropy \
 (MLPClassifier: the same layers, adam, alpha 0, log loss)

@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.data import Dataset, load_builtin, load_csv  # noqa: E402
+from core.data.dataset import Dataset, load_builtin, load_csv  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.tune import STRATEGIES, TrialOutcome, TuneSettings, parse_space, run_study  # noqa: E402
+from core.tuning.study import STRATEGIES, TrialOutcome, TuneSettings, parse_space, run_study  # noqa: E402
 
 DEFAULT_SPACE = "learning_rate=1e-4:1e-1:log,width=8:256,dropout=0:0.5"
 SPACE = DEFAULT_SPACE

@@ -1,7 +1,7 @@
-"""How close core.estimate's time estimate lands: estimate vs the real Trainer for 8 varied settings.
+"""How close core.experiments.estimate's time estimate lands: estimate vs the real Trainer for 8 varied settings.
 
 For each setting: the estimate (from this process's calibration, measured first), then the actual wall
-time of building and iterating core.training.Trainer over every epoch (early stopping off, so that the
+time of building and iterating core.training.trainer.Trainer over every epoch (early stopping off, so that the
 run is as long as the estimate assumes). Writes bench/REPORT-estimate.md with actual/estimate per setting,
 the median and the worst ratio. Takes about a minute on a 2-core machine.
 
@@ -24,10 +24,10 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from core.data import load_builtin  # noqa: E402
-from core.estimate import duration_words, estimate_seconds, measure  # noqa: E402
+from core.data.dataset import load_builtin  # noqa: E402
+from core.experiments.estimate import duration_words, estimate_seconds, measure  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.training import Trainer  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 REPORT = ROOT / "bench" / "REPORT-estimate.md"
 # (dataset, samples, hidden layers, width, batch size, epochs): small to wide, batch 1 to 512.
@@ -73,11 +73,11 @@ def main() -> None:
         f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__}, {torch.get_num_threads()} torch thread(s), by `bench/check_estimate.py`.",
         "",
-        f"Calibration probe (core.estimate.measure): {calibration.probe_seconds:.2f} s; per step "
+        f"Calibration probe (core.experiments.estimate.measure): {calibration.probe_seconds:.2f} s; per step "
         f"{calibration.per_step * 1e6:.0f} µs, per layer per step {calibration.per_layer * 1e6:.0f} µs, "
         f"per 10⁹ multiply-adds {calibration.per_mac * 1e9:.2f} s, per epoch {calibration.per_epoch * 1e3:.1f} ms.",
         "",
-        "Actual: building and iterating `core.training.Trainer` over every epoch (early stopping off), in this process.",
+        "Actual: building and iterating `core.training.trainer.Trainer` over every epoch (early stopping off), in this process.",
         "",
         "| setting | estimate | actual | actual / estimate |",
         "|---|---:|---:|---:|",

@@ -45,10 +45,10 @@ if str(ROOT) not in sys.path:  # `python bench/check_lr_finder.py` puts bench/, 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.data import Dataset, load_builtin  # noqa: E402
+from core.data.dataset import Dataset, load_builtin  # noqa: E402
+from core.experiments.lr_finder import LrFinderResult, find_learning_rate, snap_learning_rate  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.lr_finder import LrFinderResult, find_learning_rate, snap_learning_rate  # noqa: E402
-from core.training import Trainer, _tensors  # noqa: E402
+from core.training.trainer import Trainer, _tensors  # noqa: E402
 
 DATASET = {"name": "moons", "samples": 1000, "noise": 0.2}
 DEFAULT_SEEDS = 10

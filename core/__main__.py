@@ -1,5 +1,5 @@
 import sys
 
-from core.cli import main
+from core.cli.commands import main
 
 sys.exit(main())

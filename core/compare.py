@@ -1,7 +1,7 @@
 """Several stored runs side by side: one table, overlaid curves, the knobs that differ, parallel coordinates.
 
 Pure functions of `StoredRun`s (the run store's rows): DataFrames, Stylers and Plotly figures, no
-Streamlit. The table has the columns of the CSV export (core.export.runs_table), so what a user sorts
+Streamlit. The table has the columns of the CSV export (core.export.runs.runs_table), so what a user sorts
 on the page is what they download. Also what the Compare page's buttons need: which runs a selection
 compares, a run's data and knobs for "Open in Train", its data rebuilt for the model export.
 """
@@ -18,14 +18,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from core.charts import CLASS_COLORS
-from core.data import BUILTIN, SYNTHETIC, Dataset, load_builtin
+from core.data.dataset import BUILTIN, SYNTHETIC, Dataset, load_builtin
 from core.diagnosis import Diagnosis, heading
-from core.export import SCORE_COLUMNS
-from core.export import runs_table as export_table
+from core.export.runs import SCORE_COLUMNS
+from core.export.runs import runs_table as export_table
+from core.figures.charts import CLASS_COLORS
 from core.history import History
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters
-from core.store import ACTIVE, StoredRun
+from core.store.runs import ACTIVE, StoredRun
 
 RUN_COLORS = CLASS_COLORS  # one colour per run, in the order the runs were picked (at most 6 are compared)
 HYPERPARAMETERS = [f.name for f in fields(Hyperparameters)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import compare
-from core.export import runs_csv_bytes
+from core.export.runs import runs_csv_bytes
 from ui import compare as view
 from ui import session
 

@@ -1,5 +1,5 @@
 """Diagnose a log from elsewhere: a per-epoch CSV from Keras, Lightning or a hand-written loop, its curves
-and FitLab's verdict. Reading and diagnosing happen in core.logs; this page only draws."""
+and FitLab's verdict. Reading and diagnosing happen in core.logs.reader; this page only draws."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.charts import loss_figure, metric_figure
-from core.data import DataError
-from core.logs import TrainingLog, diagnose_log, read_training_log
+from core.data.dataset import DataError
+from core.figures.charts import loss_figure, metric_figure
+from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict
 
 # The sample logs the tests read too: each laid out exactly as its logger writes it.

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.charts import data_figure, loss_figure, metric_figure, surface_figure
+from core.figures.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
-from core.jobs import submit_run
+from core.workers.jobs import submit_run
 from ui import data_picker, estimate, evidence, knobs, live_chart, runs, session, share, state, verdict
 from ui.text import plain
 

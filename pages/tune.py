@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import studies
-from core.charts import importance_figure, tune_history_figure, tune_parallel_figure, validation_curve_figure
+from core.figures.charts import importance_figure, tune_history_figure, tune_parallel_figure, validation_curve_figure
 from core.hyperparameters import KNOBS, Hyperparameters, search_space_defaults
-from core.jobs import submit_run
-from core.tune import PRUNERS, STRATEGIES, TrialOutcome, TuneError, TuneSettings, importances, parse_space, read_trials
+from core.store import studies
+from core.tuning.study import PRUNERS, STRATEGIES, TrialOutcome, TuneError, TuneSettings, importances, parse_space, read_trials
+from core.workers.jobs import submit_run
 from ui import data_picker, session, state
 from ui.text import plain
 
@@ -67,7 +67,7 @@ chosen = st.multiselect(
 
 
 def _range_text(name: str) -> str | None:
-    """One knob's range from its widgets, in the CLI's --search syntax (core.tune.parse_space checks it)."""
+    """One knob's range from its widgets, in the CLI's --search syntax (core.tuning.study.parse_space checks it)."""
     default = space_defaults[name]
     label = KNOBS[name].label
     if default.kind in ("choice", "bool"):

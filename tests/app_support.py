@@ -27,7 +27,7 @@ def train_until_verdict(at: AppTest, timeout: float = 120) -> str:
 
 def last_run(at: AppTest):  # type: ignore[no-untyped-def]
     """The newest training run of this AppTest's workspace, read back from the run store."""
-    from core.store import open_store
+    from core.store.runs import open_store
 
     runs = open_store().list_runs(at.session_state["workspace"], kinds=("train", "fix"), limit=1)
     assert runs, "no run was stored for this workspace"

@@ -12,10 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import compare
-from core.data import load_builtin
+from core.data.dataset import load_builtin
 from core.hyperparameters import Hyperparameters
-from core.jobs import run_job, submit_run
-from core.store import StoredRun, open_store
+from core.store.runs import StoredRun, open_store
+from core.workers.jobs import run_job, submit_run
 from tests.app_support import APP
 from ui.compare import table_key
 from ui.runs import when

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.hyperparameters import LEARNING_RATE_STEPS
-from core.store import open_store
+from core.store.runs import open_store
 from tests.app_support import APP
 
 

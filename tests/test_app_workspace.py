@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from core.store import open_store, valid_workspace_id
+from core.store.runs import open_store, valid_workspace_id
 from tests.app_support import APP, last_run, train_until_verdict
 
 

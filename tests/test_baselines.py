@@ -1,4 +1,4 @@
-"""core.baselines: the trivial and linear reference models, scored on the validation split."""
+"""core.experiments.baselines: the trivial and linear reference models, scored on the validation split."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.baselines import compute_baselines
-from core.data import prepare
+from core.data.dataset import prepare
+from core.experiments.baselines import compute_baselines
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""core.charts: every figure shows the data it was given, with its markers where the rules put them."""
+"""core.figures.charts: every figure shows the data it was given, with its markers where the rules put them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.charts import (
+from core.data.dataset import load_builtin, transform
+from core.experiments.learning_curve import LearningCurvePoint, LearningCurveResult
+from core.experiments.lr_finder import LrFinderResult
+from core.figures.charts import (
     CLASS_COLORS,
     LABEL_LINE_PX,
     LABEL_MARGIN_PX,
@@ -25,12 +28,9 @@ from core.charts import (
     metric_figure,
     surface_figure,
 )
-from core.data import load_builtin, transform
 from core.history import EpochRecord
 from core.hyperparameters import Hyperparameters
-from core.learning_curve import LearningCurvePoint, LearningCurveResult
-from core.lr_finder import LrFinderResult
-from core.model import build_model
+from core.training.model import build_model
 
 RISING = "validation starts rising"
 

@@ -1,4 +1,4 @@
-"""core.cli: `python -m core train|diagnose`, the contract other tools rely on."""
+"""core.cli.commands: `python -m core train|diagnose`, the contract other tools rely on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from core.cli.commands import main
 from core.diagnosis import VERDICTS
 from core.hyperparameters import SCENARIOS, Hyperparameters
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import torch
 
-from core.cli import main
-from core.data import analyze_columns, build_dataset, features, load_builtin, read_table, transform
-from core.experiment import run_experiment
-from core.export import config_json, result_model_files
+from core.cli.commands import main
+from core.data.dataset import analyze_columns, build_dataset, features, load_builtin, read_table, transform
+from core.experiments.run import run_experiment
+from core.export.runs import config_json, result_model_files
 from core.hyperparameters import Hyperparameters
-from core.training import predict
+from core.training.trainer import predict
 from tests.test_export import mixed_frame
 
 HP = Hyperparameters(hidden_layers=2, width=8, epochs=4, batch_size=32, dropout=0.2, seed=0)

@@ -9,10 +9,10 @@ import socket
 import pytest
 import torch
 
-from core.cli import main
+from core.cli.commands import main
 from core.hyperparameters import Hyperparameters
-from core.model import build_model
-from core.store import RunStore
+from core.store.runs import RunStore
+from core.training.model import build_model
 
 TINY = ("--dataset", "moons", "--samples", "200", "--epochs", "4", "--hidden-layers", "1", "--width", "8")
 

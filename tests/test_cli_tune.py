@@ -9,8 +9,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from core.cli import main
-from core.store import RunStore
+from core.cli.commands import main
+from core.store.runs import RunStore
 
 SMALL = ["--dataset", "moons", "--samples", "150", "--epochs", "4"]
 

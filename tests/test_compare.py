@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from core import compare
-from core.data import load_builtin
-from core.export import model_files
+from core.data.dataset import load_builtin
+from core.export.runs import model_files
 from core.hyperparameters import Hyperparameters
-from core.jobs import run_job, submit_run
-from core.store import RunStore, StoredRun
+from core.store.runs import RunStore, StoredRun
+from core.workers.jobs import run_job, submit_run
 
 RATES = (0.001, 0.01, 0.1)
 

@@ -20,9 +20,8 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from core.baselines import compute_baselines
-from core.cli import main
-from core.data import (
+from core.cli.commands import main
+from core.data.dataset import (
     FLOAT32_MAX,
     ROW_CAP,
     DataError,
@@ -37,8 +36,9 @@ from core.data import (
     safe_cell,
     to_safe_csv,
 )
+from core.experiments.baselines import compute_baselines
 from core.hyperparameters import Hyperparameters
-from core.training import Trainer
+from core.training.trainer import Trainer
 from tests.corpus.make_corpus import main as make_corpus
 from tests.sklearn_csvs import REAL_CSVS, write_real_csv
 

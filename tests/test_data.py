@@ -1,4 +1,4 @@
-"""core.data: built-in datasets, CSV loading, task detection, preprocessing and the split."""
+"""core.data.dataset: built-in datasets, CSV loading, task detection, preprocessing and the split."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn import datasets as skdatasets
 
-from core.data import (
+from core.data.dataset import (
     BUILTIN,
     FLOAT32_MAX,
     REAL,

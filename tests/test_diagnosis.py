@@ -375,7 +375,7 @@ def test_late_best_is_not_converged_only_when_the_budget_ended_the_run():
 
 
 def test_run_ended_by_the_trainers_early_stopping_on_sub_threshold_creep_is_not_not_converged():
-    from core.training import EarlyStopping
+    from core.training.trainer import EarlyStopping
 
     hp = Hyperparameters(learning_rate=1e-4, early_stopping=True, patience=3, epochs=50)
     train = [1.0, 0.9, 0.8, 0.7, 0.6]

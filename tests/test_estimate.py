@@ -1,4 +1,4 @@
-"""core.estimate: the cost model grows with what it should, lands near a real run, warns for long ones."""
+"""core.experiments.estimate: the cost model grows with what it should, lands near a real run, warns for long ones."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from core.data import Dataset, load_builtin
-from core.estimate import WARN_SECONDS, Calibration, calibration, duration_words, estimate_seconds
+from core.data.dataset import Dataset, load_builtin
+from core.experiments.estimate import WARN_SECONDS, Calibration, calibration, duration_words, estimate_seconds
 from core.hyperparameters import Hyperparameters
-from core.training import Trainer
+from core.training.trainer import Trainer
 
 # Constants of the order measured on a 2-core machine (bench/REPORT-estimate.md): tests of the model's
 # shape do not depend on this machine's speed.

@@ -1,4 +1,4 @@
-"""core.executor: real worker processes (spawned) and a real Dask LocalCluster, against a SQLite store."""
+"""core.workers.executor: real worker processes (spawned) and a real Dask LocalCluster, against a SQLite store."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import time
 import distributed
 import pytest
 
-from core.data import Dataset
-from core.executor import SERVER_RESTARTED, WORKER_DIED, DaskPool, LocalPool, default_workers
+from core.data.dataset import Dataset
 from core.hyperparameters import Hyperparameters
-from core.jobs import submit_run
-from core.store import RunStore, open_store
+from core.store.runs import RunStore, open_store
+from core.workers.executor import SERVER_RESTARTED, WORKER_DIED, DaskPool, LocalPool, default_workers
+from core.workers.jobs import submit_run
 
 WS = "ws-executor-01"
 LONG = Hyperparameters(hidden_layers=1, width=16, epochs=1000, batch_size=4, early_stopping=False, seed=0)

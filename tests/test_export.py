@@ -1,4 +1,4 @@
-"""core.export: a run as JSON and CSV, the model as parameters (.pt) plus hyperparameters and preprocessing (JSON)."""
+"""core.export.runs: a run as JSON and CSV, the model as parameters (.pt) plus hyperparameters and preprocessing (JSON)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import torch
 
-from core.cli import main
-from core.data import DataError, analyze_columns, build_dataset, features, load_builtin, read_table, transform
-from core.experiment import run_experiment
-from core.export import (
+from core.cli.commands import main
+from core.data.dataset import DataError, analyze_columns, build_dataset, features, load_builtin, read_table, transform
+from core.experiments.run import run_experiment
+from core.export.runs import (
     RUN_JSON_KEYS,
     ExportError,
     Predictor,
@@ -27,10 +27,10 @@ from core.export import (
     runs_csv_bytes,
 )
 from core.hyperparameters import Hyperparameters
-from core.jobs import _finish_training, submit_run
-from core.model import build_model
-from core.store import RunStore, StoredRun
-from core.training import predict
+from core.store.runs import RunStore, StoredRun
+from core.training.model import build_model
+from core.training.trainer import predict
+from core.workers.jobs import _finish_training, submit_run
 
 HP = Hyperparameters(hidden_layers=1, width=8, epochs=4, batch_size=32, seed=0)
 

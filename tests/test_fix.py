@@ -1,4 +1,4 @@
-"""core.fix: train, diagnose, apply one recommendation, repeat; on tiny data with tiny networks."""
+"""core.experiments.fix: train, diagnose, apply one recommendation, repeat; on tiny data with tiny networks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from core.diagnosis import Recommendation
-from core.experiment import RunResult, run_experiment
-from core.fix import FixResult, fix_run, next_change
+from core.experiments.fix import FixResult, fix_run, next_change
+from core.experiments.run import RunResult, run_experiment
 from core.hyperparameters import HyperparameterError, Hyperparameters
 
 # Adam at 1.0, 1000x its usual start: the loss bounces instead of settling.

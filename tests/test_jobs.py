@@ -1,4 +1,4 @@
-"""core.jobs: a job as a worker runs it, here called in this process against a real SQLite store."""
+"""core.workers.jobs: a job as a worker runs it, here called in this process against a real SQLite store."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import time
 import pytest
 import torch
 
-from core.baselines import fingerprint
-from core.data import Dataset
+from core.data.dataset import Dataset
+from core.experiments.baselines import fingerprint
+from core.experiments.learning_curve import LearningCurveResult, interpret
+from core.experiments.lr_finder import LrFinderResult
 from core.hyperparameters import Hyperparameters
-from core.jobs import JobSpec, run_job, submit_run
-from core.learning_curve import LearningCurveResult, interpret
-from core.lr_finder import LrFinderResult
-from core.model import build_model
-from core.store import RunStore, open_store
+from core.store.runs import RunStore, open_store
+from core.training.model import build_model
+from core.workers.jobs import JobSpec, run_job, submit_run
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.cli import build_parser, main
+from core.cli.commands import build_parser, main
 from core.hyperparameters import RANGES, HyperparameterError, Hyperparameters
 from tests.app_support import APP
 

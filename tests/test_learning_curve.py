@@ -1,4 +1,4 @@
-"""core.learning_curve: training on growing shares of the data, and the sentence that reads the curve."""
+"""core.experiments.learning_curve: training on growing shares of the data, and the sentence that reads the curve."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import prepare
-from core.hyperparameters import Hyperparameters
-from core.learning_curve import (
+from core.data.dataset import prepare
+from core.experiments.learning_curve import (
     FLAT_WITHIN,
     STILL_FALLING,
     LearningCurveError,
@@ -23,7 +22,8 @@ from core.learning_curve import (
     scaled_hyperparameters,
     subset_indices,
 )
-from core.training import Trainer
+from core.hyperparameters import Hyperparameters
+from core.training.trainer import Trainer
 
 # ---------------------------------------------------------------- subsets
 
@@ -203,7 +203,7 @@ def test_small_losses_keep_two_significant_digits():
 
 
 def test_figure_plots_both_losses_against_rows():
-    from core.charts import learning_curve_figure
+    from core.figures.charts import learning_curve_figure
 
     fig = learning_curve_figure(_curve((0.1, 0.02, 0.40), (0.5, 0.07, 0.17), (1.0, 0.09, 0.12)))
     train, val = fig.data

@@ -1,4 +1,4 @@
-"""core.logs: reading per-epoch logs written by other tools (Keras CSVLogger, Lightning metrics.csv, plain CSV)."""
+"""core.logs.reader: reading per-epoch logs written by other tools (Keras CSVLogger, Lightning metrics.csv, plain CSV)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.data import DataError
+from core.data.dataset import DataError
 from core.diagnosis import diagnose
 from core.history import History
-from core.logs import diagnose_log, read_history_csv, read_training_log
+from core.logs.reader import diagnose_log, read_history_csv, read_training_log
 
 
 def _write(tmp_path, text: str, name: str = "log.csv"):

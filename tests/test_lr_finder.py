@@ -1,4 +1,4 @@
-"""core.lr_finder: the learning-rate range test and its suggestion."""
+"""core.experiments.lr_finder: the learning-rate range test and its suggestion."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from core.experiments.lr_finder import LrFinderError, LrFinderResult, find_learning_rate, snap_learning_rate, valley_index
 from core.hyperparameters import LEARNING_RATE_STEPS, RANGES, Hyperparameters
-from core.lr_finder import LrFinderError, LrFinderResult, find_learning_rate, snap_learning_rate, valley_index
-from core.training import Trainer
+from core.training.trainer import Trainer
 
 # ---------------------------------------------------------------- the valley rule on hand-made curves
 
@@ -183,7 +183,7 @@ def test_non_finite_values_become_null():
 
 
 def test_figure_marks_the_suggestion_on_a_log_axis(moons_sweep):
-    from core.charts import lr_finder_figure
+    from core.figures.charts import lr_finder_figure
 
     fig = lr_finder_figure(moons_sweep)
     assert fig.layout.xaxis.type == "log"

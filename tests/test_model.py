@@ -1,4 +1,4 @@
-"""core.model: the MLP's layer structure and its learned-parameter counts."""
+"""core.training.model: the MLP's layer structure and its learned-parameter counts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from core.hyperparameters import ACTIVATIONS, Hyperparameters
-from core.model import build_model, functional_forward, parameter_counts
+from core.training.model import build_model, functional_forward, parameter_counts
 
 ACTIVATION_TYPES = {
     "relu": nn.ReLU,

@@ -1,4 +1,4 @@
-"""core.logs on the real logs of tests/logs/real (issue 8): every file reads, with the epochs it holds.
+"""core.logs.reader on the real logs of tests/logs/real (issue 8): every file reads, with the epochs it holds.
 
 The epoch counts were counted by hand from the raw files (head/tail, and for files holding several
 runs, the rows of the last run with 2 or more epochs), not taken from the reader.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.logs import read_training_log
+from core.logs.reader import read_training_log
 
 REAL = Path(__file__).resolve().parent / "logs" / "real"
 

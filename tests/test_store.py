@@ -1,4 +1,4 @@
-"""core.store: the run store, on a SQLite file and on a real PostgreSQL server (tests/postgres.py).
+"""core.store.runs: the run store, on a SQLite file and on a real PostgreSQL server (tests/postgres.py).
 
 The races run in real processes (multiprocessing spawn), as the web server and its workers do.
 """
@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core import store as store_module
-from core.store import RunStore, StoredRun, StoreError, default_url, new_workspace_id, open_store, valid_workspace_id
+from core.store import runs as store_module
+from core.store.runs import RunStore, StoredRun, StoreError, default_url, new_workspace_id, open_store, valid_workspace_id
 
 WS_A = "ws-aaaa-0001"
 WS_B = "ws-bbbb-0002"

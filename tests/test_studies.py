@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core import studies
+from core.store import studies
 
 
 def test_storage_url_is_a_file_beside_the_run_store_unless_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""core.training: per-epoch records, reproducibility, early stopping, stop requests, divergence."""
+"""core.training.trainer: per-epoch records, reproducibility, early stopping, stop requests, divergence."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.data import load_builtin
+from core.data.dataset import load_builtin
 from core.history import EpochRecord, History
 from core.hyperparameters import Hyperparameters
-from core.model import build_model
-from core.training import (
+from core.training.model import build_model
+from core.training.trainer import (
     EarlyStopping,
     Trainer,
     _make_optimizer,

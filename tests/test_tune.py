@@ -14,10 +14,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from core.data import Dataset, load_builtin
+from core.data.dataset import Dataset, load_builtin
 from core.hyperparameters import KNOBS, Hyperparameters
-from core.store import RunStore
-from core.tune import (
+from core.store.runs import RunStore
+from core.tuning.study import (
     STRATEGIES,
     TuneError,
     TuneSettings,

@@ -10,9 +10,9 @@ from dataclasses import fields
 import streamlit as st
 
 from core import compare
-from core.export import ExportError, config_json, model_files, run_json
+from core.export.runs import ExportError, config_json, model_files, run_json
 from core.hyperparameters import Hyperparameters
-from core.store import ACTIVE, StoredRun
+from core.store.runs import ACTIVE, StoredRun
 from ui import runs, session, state
 from ui.session import hp_key
 from ui.text import plain

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.data import (
+from core.data.dataset import (
     BUILTIN,
     NOISE_RANGE,
     ROW_CAP,

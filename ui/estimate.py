@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from streamlit.delta_generator import DeltaGenerator
 
-from core.estimate import Estimate, estimate_seconds
+from core.experiments.estimate import Estimate, estimate_seconds
 from core.hyperparameters import Hyperparameters
 
 if TYPE_CHECKING:  # the picker is edited often; this module needs only its type
@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the picker is edited often; this module needs only its type
 def show(slot: DeltaGenerator, choice: DataChoice | None, hp: Hyperparameters | None) -> Estimate | None:
     """A caption with the estimate, or a warning for a run of a minute or more. Nothing without data or knobs.
 
-    The first call in a server process measures this machine (about 0.3-0.7 s, core.estimate.calibration)."""
+    The first call in a server process measures this machine (about 0.3-0.7 s, core.experiments.estimate.calibration)."""
     if choice is None or hp is None:
         return None
     estimate = estimate_seconds(choice.dataset, hp)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from core.baselines import fingerprint
-from core.charts import learning_curve_figure, lr_finder_figure
-from core.data import Dataset
+from core.data.dataset import Dataset
+from core.experiments.baselines import fingerprint
+from core.experiments.learning_curve import LearningCurveResult, interpret
+from core.experiments.lr_finder import LrFinderResult
+from core.figures.charts import learning_curve_figure, lr_finder_figure
 from core.hyperparameters import Hyperparameters
-from core.jobs import LABELS, submit_run
-from core.learning_curve import LearningCurveResult, interpret
-from core.lr_finder import LrFinderResult
+from core.workers.jobs import LABELS, submit_run
 from ui import runs, session, state
 from ui.knobs import apply_value
 from ui.text import plain

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.data import (
+from core.data.dataset import (
     Dataset,
 )
 from core.hyperparameters import (
@@ -23,7 +23,7 @@ from core.hyperparameters import (
     Hyperparameters,
     Knob,
 )
-from core.model import parameter_counts
+from core.training.model import parameter_counts
 from ui import session, state
 from ui.session import DEFAULTS, hp_key, set_knob
 

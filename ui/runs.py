@@ -10,7 +10,7 @@ from typing import Any
 from core.diagnosis import Diagnosis
 from core.history import History
 from core.hyperparameters import Hyperparameters
-from core.store import StoredRun
+from core.store.runs import StoredRun
 
 ACTIVE = ("queued", "running")
 STATUS_WORDS = {

@@ -17,10 +17,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.data import DEFAULT_DATASET
-from core.executor import Executor, make_executor
+from core.data.dataset import DEFAULT_DATASET
 from core.hyperparameters import Hyperparameters
-from core.store import RunStore, new_workspace_id, open_store, valid_workspace_id
+from core.store.runs import RunStore, new_workspace_id, open_store, valid_workspace_id
+from core.workers.executor import Executor, make_executor
 from ui import state
 
 DEFAULTS = Hyperparameters()

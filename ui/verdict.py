@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.charts import fix_path_figure
 from core.diagnosis import Diagnosis, heading
+from core.figures.charts import fix_path_figure
 from core.history import History
 from core.hyperparameters import (
     Hyperparameters,

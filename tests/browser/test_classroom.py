@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.store import open_store
+from core.store.runs import open_store
 from tests.browser.conftest import Server
 from tests.browser.support import set_batch, shot, slider
 

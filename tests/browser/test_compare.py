@@ -14,8 +14,8 @@ import pytest
 import torch
 from playwright.sync_api import Page, expect
 
-from core.export import RUN_JSON_KEYS
-from core.store import StoredRun, open_store
+from core.export.runs import RUN_JSON_KEYS
+from core.store.runs import StoredRun, open_store
 from tests.browser.conftest import Server
 from tests.browser.support import shot, slider
 

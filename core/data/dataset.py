@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from core.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, to_safe_csv
+from core.data.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, to_safe_csv
 
 __all__ = [
     "BUILTIN",

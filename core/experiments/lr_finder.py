@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.data import Dataset
-from core.experiment import clean_json
+from core.data.dataset import Dataset
+from core.experiments.run import clean_json
 from core.hyperparameters import LEARNING_RATE_STEPS, RANGES, Hyperparameters, snap
-from core.model import build_model
-from core.training import _SEED_LOCK, _loss_function, _make_optimizer, _tensors, configure_threads
+from core.training.model import build_model
+from core.training.trainer import _SEED_LOCK, _loss_function, _make_optimizer, _tensors, configure_threads
 
 DEFAULT_START = 1e-7  # fastai's sweep: 1e-7 ... 10 in 100 steps
 DEFAULT_END = 10.0

@@ -33,12 +33,12 @@ from typing import Any
 import optuna
 import sqlalchemy as sa
 
-from core.baselines import Baselines, compute_baselines
-from core.data import Dataset
+from core.data.dataset import Dataset
 from core.diagnosis import diagnose
+from core.experiments.baselines import Baselines, compute_baselines
 from core.history import EpochRecord
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
-from core.store import RunStore, json_safe, masked
+from core.store.runs import RunStore, json_safe, masked
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -389,8 +389,8 @@ def _baseline(baselines: Baselines | None, name: str) -> float | None:
 
 
 def _record_run(store: RunStore, workspace: str, dataset: Dataset, hp: Hyperparameters, spec: dict[str, Any] | None) -> str:
-    from core.baselines import fingerprint
-    from core.jobs import identity
+    from core.experiments.baselines import fingerprint
+    from core.workers.jobs import identity
 
     run_id = store.create_run(
         workspace=workspace,
@@ -495,8 +495,8 @@ def _one_trial(
     dataset_spec: dict[str, Any] | None,
     stop_event: threading.Event | None,
 ) -> TrialOutcome:
-    from core.experiment import run_experiment
-    from core.jobs import _finish_training
+    from core.experiments.run import run_experiment
+    from core.workers.jobs import _finish_training
 
     trial = study.ask()
     started = time.monotonic()
@@ -599,7 +599,7 @@ def outcomes(study: optuna.Study) -> list[TrialOutcome]:
 def read_trials(storage: str, study_name: str) -> list[TrialOutcome]:
     """The trials of a study another process runs (for a page polling it); [] when it does not exist yet."""
     try:
-        from core.studies import open_storage  # one storage per URL per process: a page polls this often
+        from core.store.studies import open_storage  # one storage per URL per process: a page polls this often
 
         study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
     except KeyError:

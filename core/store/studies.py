@@ -20,7 +20,7 @@ from typing import Any
 import optuna
 import sqlalchemy as sa
 
-from core.store import data_dir, default_url, normalize_url
+from core.store.runs import data_dir, default_url, normalize_url
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -24,8 +24,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from core.jobs import LABELS, JobSpec, run_job, warm_up
-from core.store import RunStore
+from core.store.runs import RunStore
+from core.workers.jobs import LABELS, JobSpec, run_job, warm_up
 
 WORKER_DIED = (
     "the worker process running this job ended unexpectedly (it was killed or ran out of memory); "

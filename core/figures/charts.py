@@ -12,14 +12,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from torch import nn
 
-from core.data import Dataset, transform
+from core.data.dataset import Dataset, transform
 from core.history import EpochRecord
-from core.training import predict
+from core.training.trainer import predict
 
 if TYPE_CHECKING:
-    from core.learning_curve import LearningCurveResult
-    from core.lr_finder import LrFinderResult
-    from core.tune import TrialOutcome
+    from core.experiments.learning_curve import LearningCurveResult
+    from core.experiments.lr_finder import LrFinderResult
+    from core.tuning.study import TrialOutcome
 
 TRAIN_COLOR = "#2563eb"
 VAL_COLOR = "#ea580c"

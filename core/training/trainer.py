@@ -3,7 +3,7 @@
 Speed choices (measured on these 2-core machines, see bench/bench_training.py and its report): one
 intra-op thread; the whole training set as one tensor permuted once per epoch and split into batches;
 no loss read back during the epoch; per step as few op dispatches as the math allows: the network run
-as plain functional ops (core.model.functional_forward, no Module.__call__), F.cross_entropy / F.mse_loss
+as plain functional ops (core.training.model.functional_forward, no Module.__call__), F.cross_entropy / F.mse_loss
 called directly, the parameters and gradients living in two flat buffers (_FlatParameters) so that
 zeroing the gradients, the fused optimizer update and saving or restoring the best weights are one op
 each; evaluation under inference_mode in cache-sized chunks. All of it computes the same numbers as
@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.data import Dataset
+from core.data.dataset import Dataset
 from core.history import EarlyStopping, EpochRecord, History
 from core.hyperparameters import Hyperparameters
-from core.model import build_model, functional_forward
+from core.training.model import build_model, functional_forward
 
 SGD_MOMENTUM = 0.9
 EVAL_CHUNK = 2048  # rows per forward pass: 20k rows took 25 ms in one pass, 16 ms in 2k chunks (cache-sized)

@@ -14,10 +14,10 @@ from typing import Any
 
 from torch import nn
 
-from core.baselines import Baselines, compute_baselines
-from core.data import Dataset
+from core.data.dataset import Dataset
 from core.diagnosis import Recommendation
-from core.experiment import RunResult, clean_json, run_experiment
+from core.experiments.baselines import Baselines, compute_baselines
+from core.experiments.run import RunResult, clean_json, run_experiment
 from core.history import EpochRecord
 from core.hyperparameters import HyperparameterError, Hyperparameters
 

@@ -22,16 +22,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.baselines import Baselines, compute_baselines, fingerprint
-from core.charts import SURFACE_RESOLUTION, boundary_surface
-from core.data import Dataset
-from core.experiment import RunResult, clean_json, run_experiment
-from core.fix import fix_run
+from core.data.dataset import Dataset
+from core.experiments.baselines import Baselines, compute_baselines, fingerprint
+from core.experiments.fix import fix_run
+from core.experiments.learning_curve import learning_curve
+from core.experiments.lr_finder import find_learning_rate
+from core.experiments.run import RunResult, clean_json, run_experiment
+from core.figures.charts import SURFACE_RESOLUTION, boundary_surface
 from core.history import EpochRecord
 from core.hyperparameters import Hyperparameters
-from core.learning_curve import learning_curve
-from core.lr_finder import find_learning_rate
-from core.store import RunStore, json_safe, open_store
+from core.store.runs import RunStore, json_safe, open_store
 
 KINDS = ("train", "fix", "lr_find", "learning_curve", "tune")
 LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
@@ -283,7 +283,7 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
     elif spec.kind == "tune":
         # One of the search's jobs (one per worker process): it joins the study and runs trials until the
         # study's slots are taken (core/tune.py); each trial is a run of kind "trial" in this workspace.
-        from core.tune import TuneSettings, run_study
+        from core.tuning.study import TuneSettings, run_study
 
         run = store.get(spec.run_id)
         settings = TuneSettings.from_dict(spec.options["settings"])
@@ -324,6 +324,6 @@ def run_job(spec: JobSpec) -> str:
 
 def warm_up() -> int:
     """Run once in each new worker: import torch and the training code before the first real job."""
-    from core.training import configure_threads
+    from core.training.trainer import configure_threads
 
     return configure_threads()

@@ -28,13 +28,13 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core.csvfile import DataError, to_safe_csv
-from core.data import ColumnInfo, Dataset, _date_format, _parse_dates, without_too_large
-from core.experiment import RunResult, clean_json
+from core.data.csvfile import DataError, to_safe_csv
+from core.data.dataset import ColumnInfo, Dataset, _date_format, _parse_dates, without_too_large
+from core.experiments.run import RunResult, clean_json
 from core.hyperparameters import HyperparameterError, Hyperparameters
-from core.model import build_model
-from core.store import StoredRun
-from core.training import predict
+from core.store.runs import StoredRun
+from core.training.model import build_model
+from core.training.trainer import predict
 
 FORMAT = "fitlab-model"
 VERSION = 1
@@ -161,7 +161,7 @@ def runs_csv_bytes(runs: Iterable[StoredRun]) -> bytes:
 
 
 def runs_csv(runs: Iterable[StoredRun]) -> str:
-    """`runs_table` as CSV text with formula-safe cells: "=1+2" is written as "'=1+2" (core.csvfile.safe_cell)."""
+    """`runs_table` as CSV text with formula-safe cells: "=1+2" is written as "'=1+2" (core.data.csvfile.safe_cell)."""
     return runs_csv_bytes(runs).decode("utf-8-sig")
 
 
@@ -184,7 +184,7 @@ def _fitted_steps(pipeline: Any) -> dict[str, Any]:
 
 
 def preprocessing(dataset: Dataset) -> dict[str, Any]:
-    """The fitted ColumnTransformer of `core.data.prepare` as plain numbers and strings.
+    """The fitted ColumnTransformer of `core.data.dataset.prepare` as plain numbers and strings.
 
     numeric: median imputation then standard scaling, per column; categorical: most-frequent imputation
     then one-hot (frequent categories in order, then one shared column for the infrequent and unknown ones).
@@ -263,7 +263,7 @@ def model_config(
     `target_scale` (mean, standard deviation of the training targets) turns a regression network's
     standardized output back into the target's units; when omitted it is read from the dataset's
     `target_mean` / `target_std` if it has them, else predictions stay standardized (and say so).
-    `infos` (core.data.analyze_columns of the training table) gives date columns their format.
+    `infos` (core.data.dataset.analyze_columns of the training table) gives date columns their format.
     """
     hp = hyperparameters if isinstance(hyperparameters, Hyperparameters) else Hyperparameters.from_dict(dict(hyperparameters))
     pre = preprocessing(dataset)
@@ -424,7 +424,7 @@ class Predictor:
         return [str(i["name"]) for i in self.config["inputs"]]
 
     def features(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-        """The feature columns as `core.data.features` makes them, and notes on what was filled in."""
+        """The feature columns as `core.data.dataset.features` makes them, and notes on what was filled in."""
         columns = [str(c) for c in frame.columns]
         missing = [c for c in self.required_columns if c not in columns]
         if missing:

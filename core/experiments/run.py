@@ -10,11 +10,11 @@ from typing import Any
 
 from torch import nn
 
-from core.baselines import Baselines, compute_baselines
-from core.data import Dataset
+from core.data.dataset import Dataset
 from core.diagnosis import Diagnosis, diagnose
+from core.experiments.baselines import Baselines, compute_baselines
 from core.hyperparameters import Hyperparameters
-from core.training import EpochRecord, History, Trainer
+from core.training.trainer import EpochRecord, History, Trainer
 
 
 @dataclass

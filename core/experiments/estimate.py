@@ -1,6 +1,6 @@
 """How long a training run will take, before it starts: a cost model calibrated on this machine.
 
-One epoch of core.training.Trainer costs
+One epoch of core.training.trainer.Trainer costs
 
     steps × (per_step + per_layer × linear layers)        the op dispatch of each optimizer step
     + per_mac × weights × (4 × train rows + val rows)     the arithmetic: forward + backward (~3 passes) on the
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data import Dataset, load_builtin
+from core.data.dataset import Dataset, load_builtin
 from core.hyperparameters import Hyperparameters
-from core.model import parameter_counts
+from core.training.model import parameter_counts
 
 WARN_SECONDS = 60.0  # from here on the page warns: a minute of waiting in a lesson is long
 PROBE_EPOCHS = 3  # per probe network; the first is a warm-up and is not used
@@ -78,7 +78,7 @@ def _terms(train_rows: int, val_rows: int, n_inputs: int, n_outputs: int, hp: Hy
 
 
 def _probe_epoch_seconds(dataset: Dataset, hp: Hyperparameters) -> float:
-    from core.training import Trainer  # torch: imported when a probe runs, not with this module
+    from core.training.trainer import Trainer  # torch: imported when a probe runs, not with this module
 
     trainer = Trainer(dataset, hp)
     seconds = [record.seconds for record in trainer]

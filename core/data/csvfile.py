@@ -14,7 +14,7 @@ Real files are messy, so before pandas parses anything this module works out wha
 5. pandas parses the rest; text columns that are really numbers (thousands separators, a few `?`
    placeholders) or booleans are converted, with a note each.
 
-What a column *means* (ID, date, category, target) is core.data's business, not this module's.
+What a column *means* (ID, date, category, target) is core.data.dataset's business, not this module's.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DB_FILE = "runs.sqlite"
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "early_stopped", "diverged", "stopped", "failed")

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, r2_score
 from threadpoolctl import threadpool_limits
 
-from core.data import Dataset
+from core.data.dataset import Dataset
 
 Baselines = dict[str, dict[str, float]]
 

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from core.data import Dataset
-from core.experiment import clean_json
+from core.data.dataset import Dataset
+from core.experiments.run import clean_json
 from core.hyperparameters import RANGES, Hyperparameters
-from core.training import Trainer, _tensors, configure_threads, evaluate
+from core.training.trainer import Trainer, _tensors, configure_threads, evaluate
 
 DEFAULT_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 MIN_ROWS_PER_CLASS = 2  # a class with one row cannot be told apart from a label error

@@ -17,16 +17,16 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.data import BUILTIN, DataError, load_builtin, load_csv
+from core.data.dataset import BUILTIN, DataError, load_builtin, load_csv
 from core.diagnosis import Recommendation
-from core.experiment import RunResult, clean_json, run_experiment
-from core.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
+from core.experiments.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
+from core.experiments.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
+from core.experiments.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
+from core.experiments.run import RunResult, clean_json, run_experiment
 from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperparameters, flag_help, parse_value
-from core.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
-from core.logs import diagnose_log, read_training_log
-from core.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
-from core.store import RunStore, StoreError, masked, normalize_url, valid_workspace_id
-from core.training import EpochRecord
+from core.logs.reader import diagnose_log, read_training_log
+from core.store.runs import RunStore, StoreError, masked, normalize_url, valid_workspace_id
+from core.training.trainer import EpochRecord
 
 EXIT_BAD_INPUT = 2
 CLI_WORKSPACE = "cli-runs"  # a valid dashboard workspace id: ?ws=cli-runs shows the CLI's runs
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tune(args: argparse.Namespace) -> None:
-    from core.tune import TuneError, TuneSettings, default_space, parse_space, run_study
+    from core.tuning.study import TuneError, TuneSettings, default_space, parse_space, run_study
 
     if args.storage and not args.study:
         raise UsageError("--storage needs --study NAME (the processes of one search share a name)")
@@ -310,7 +310,7 @@ class _Saver:
     def __init__(self, args: argparse.Namespace, kind: str, dataset: Any, hp: Hyperparameters) -> None:
         if not valid_workspace_id(args.workspace):  # the ids the dashboard opens (?ws=ID)
             raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
-        from core.jobs import identity, submit_run  # the worker's code path: the dashboard reads these runs alike
+        from core.workers.jobs import identity, submit_run  # the worker's code path: the dashboard reads these runs alike
 
         self.store = RunStore(args.db)
         try:
@@ -326,7 +326,7 @@ class _Saver:
         return StoreError(f"cannot save the run to {masked(self.store.url)}: {detail}")
 
     def finish(self, result: RunResult, dataset: Any, extra: dict[str, Any]) -> None:
-        from core.jobs import _finish_training
+        from core.workers.jobs import _finish_training
 
         try:
             _finish_training(self.store, self.run_id, result, dataset, extra)
@@ -417,8 +417,8 @@ def _model_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths: tuple[Path, Path]) -> None:
-    from core.data import analyze_columns, read_table
-    from core.export import DATE_PART, config_json, result_model_files
+    from core.data.dataset import analyze_columns, read_table
+    from core.export.runs import DATE_PART, config_json, result_model_files
 
     infos = None
     if args.csv and any(DATE_PART.match(name) for name in dataset.feature_names):  # the date formats training read
@@ -436,8 +436,8 @@ def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from core.data import read_table, to_safe_csv
-    from core.export import load_model
+    from core.data.dataset import read_table, to_safe_csv
+    from core.export.runs import load_model
 
     predictor = load_model(args.model, args.config)
     table = read_table(args.csv)

@@ -1,0 +1,1 @@
+"""Other tools' training logs (Keras, Lightning, console text, custom CSV) read into a FitLab history."""
