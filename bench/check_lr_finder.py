@@ -46,9 +46,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.data.dataset import Dataset, load_builtin  # noqa: E402
-from core.experiments.lr_finder import LrFinderResult, find_learning_rate, snap_learning_rate  # noqa: E402
+from core.experiments.lr_finder import find_learning_rate, snap_learning_rate  # noqa: E402
+from core.experiments.results import LrFinderResult  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
-from core.training.trainer import Trainer, _tensors  # noqa: E402
+from core.training.optim import to_tensors  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 DATASET = {"name": "moons", "samples": 1000, "noise": 0.2}
 DEFAULT_SEEDS = 10
@@ -94,7 +96,7 @@ class SeedResult:
 
 def _row_losses(trainer: Trainer, dataset: Dataset) -> np.ndarray:
     assert trainer.model is not None
-    x, y = _tensors(dataset.x_val, dataset.y_val, dataset.task)
+    x, y = to_tensors(dataset.x_val, dataset.y_val, dataset.task)
     with torch.inference_mode():
         return torch.nn.functional.cross_entropy(trainer.model(x), y, reduction="none").numpy()
 

@@ -15,8 +15,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.figures.charts import data_figure, loss_figure, metric_figure, surface_figure
 from core.hyperparameters import SCENARIOS, Hyperparameters
-from core.workers.jobs import submit_run
+from core.workers.spec import submit_run
 from ui import data_picker, estimate, evidence, knobs, live_chart, runs, session, share, state, verdict
+from ui.choice import DataChoice
 from ui.text import plain
 
 POLL_SECONDS = 0.25  # how often the page looks at the store while a run is queued or running
@@ -51,7 +52,7 @@ session.remember_knobs()
 share.share_panel(session.remembered(), ws, builtin=choice is None or "file" not in choice.spec)
 
 
-def start(choice: data_picker.DataChoice, hp: Hyperparameters, kind: str) -> None:
+def start(choice: DataChoice, hp: Hyperparameters, kind: str) -> None:
     spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
     session.session_jobs().add(spec.run_id)
     state.SHOWN_RUN.set(spec.run_id)

@@ -19,8 +19,9 @@ from core.figures.charts import importance_figure, tune_history_figure, tune_par
 from core.hyperparameters import KNOBS, Hyperparameters, search_space_defaults
 from core.store import studies
 from core.tuning.study import PRUNERS, STRATEGIES, TrialOutcome, TuneError, TuneSettings, importances, parse_space, read_trials
-from core.workers.jobs import submit_run
+from core.workers.spec import submit_run
 from ui import data_picker, session, state
+from ui.choice import DataChoice
 from ui.text import plain
 
 POLL_SECONDS = 1.0
@@ -140,7 +141,7 @@ running = any(j is not None and j.status in ACTIVE for j in jobs)
 def start(
     settings: TuneSettings,
     hp: Hyperparameters,
-    data: data_picker.DataChoice,
+    data: DataChoice,
     *,
     kind: str = "search",
     extra: dict[str, Any] | None = None,

@@ -15,7 +15,8 @@ from core import compare
 from core.data.dataset import load_builtin
 from core.hyperparameters import Hyperparameters
 from core.store.runs import StoredRun, open_store
-from core.workers.jobs import run_job, submit_run
+from core.workers.jobs import run_job
+from core.workers.spec import submit_run
 from tests.app_support import APP
 from ui.compare import table_key
 from ui.runs import when

@@ -10,15 +10,13 @@ import pandas as pd
 import pytest
 
 from core.data.dataset import load_builtin, transform
-from core.experiments.learning_curve import LearningCurvePoint, LearningCurveResult
-from core.experiments.lr_finder import LrFinderResult
+from core.experiments.results import LearningCurvePoint, LearningCurveResult, LrFinderResult
+from core.experiments.surface import boundary_surface
 from core.figures.charts import (
     CLASS_COLORS,
     LABEL_LINE_PX,
     LABEL_MARGIN_PX,
     PLOT_HEIGHT_PX,
-    boundary_figure,
-    boundary_surface,
     data_figure,
     fix_path_figure,
     learning_curve_figure,
@@ -268,6 +266,11 @@ def test_metric_figure_for_regression_is_r2():
 
 
 # ---------------------------------------------------------------- boundary_figure
+
+
+def boundary_figure(dataset, model, resolution):
+    """The worker computes the grid (core.experiments.surface), the page draws it (surface_figure)."""
+    return surface_figure(boundary_surface(dataset, model, resolution))
 
 
 def _untrained(dataset):

@@ -16,7 +16,7 @@ import torch
 from core.cli.commands import main
 from core.data.dataset import analyze_columns, build_dataset, features, load_builtin, read_table, transform
 from core.experiments.run import run_experiment
-from core.export.runs import config_json, result_model_files
+from core.export.models import config_json, result_model_files
 from core.hyperparameters import Hyperparameters
 from core.training.trainer import predict
 from tests.test_export import mixed_frame

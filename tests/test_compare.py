@@ -12,10 +12,11 @@ import torch
 
 from core import compare
 from core.data.dataset import load_builtin
-from core.export.runs import model_files
+from core.export.models import model_files
 from core.hyperparameters import Hyperparameters
 from core.store.runs import RunStore, StoredRun
-from core.workers.jobs import run_job, submit_run
+from core.workers.jobs import run_job
+from core.workers.spec import submit_run
 
 RATES = (0.001, 0.01, 0.1)
 

@@ -14,7 +14,7 @@ from core.data.dataset import Dataset
 from core.hyperparameters import Hyperparameters
 from core.store.runs import RunStore, open_store
 from core.workers.executor import SERVER_RESTARTED, WORKER_DIED, DaskPool, LocalPool, default_workers
-from core.workers.jobs import submit_run
+from core.workers.spec import submit_run
 
 WS = "ws-executor-01"
 LONG = Hyperparameters(hidden_layers=1, width=16, epochs=1000, batch_size=4, early_stopping=False, seed=0)

@@ -14,23 +14,15 @@ import torch
 from core.cli.commands import main
 from core.data.dataset import DataError, analyze_columns, build_dataset, features, load_builtin, read_table, transform
 from core.experiments.run import run_experiment
-from core.export.runs import (
-    RUN_JSON_KEYS,
-    ExportError,
-    Predictor,
-    load_predictor,
-    model_config,
-    model_files,
-    result_model_files,
-    run_json,
-    runs_csv,
-    runs_csv_bytes,
-)
+from core.export.models import model_config, model_files, result_model_files
+from core.export.predictor import Predictor, load_predictor
+from core.export.runs import RUN_JSON_KEYS, ExportError, run_json, runs_csv, runs_csv_bytes
 from core.hyperparameters import Hyperparameters
+from core.recording import record_result
 from core.store.runs import RunStore, StoredRun
 from core.training.model import build_model
 from core.training.trainer import predict
-from core.workers.jobs import _finish_training, submit_run
+from core.workers.spec import submit_run
 
 HP = Hyperparameters(hidden_layers=1, width=8, epochs=4, batch_size=32, seed=0)
 
@@ -134,7 +126,7 @@ def test_stored_run_exports_its_model_and_its_json(tmp_path) -> None:
     run_id = submit_run(store, workspace="ws-export-01", kind="train", dataset=dataset, hp=HP, spec=spec).run_id
     store.claim(run_id, worker="test")
     result = run_experiment(dataset, HP)
-    _finish_training(store, run_id, result, dataset, {})
+    record_result(store, run_id, result, dataset, {})
     run = store.get(run_id)
     assert run is not None
     payload = run_json(run)

@@ -11,12 +11,12 @@ import torch
 
 from core.data.dataset import Dataset
 from core.experiments.baselines import fingerprint
-from core.experiments.learning_curve import LearningCurveResult, interpret
-from core.experiments.lr_finder import LrFinderResult
+from core.experiments.results import LearningCurveResult, LrFinderResult, interpret
 from core.hyperparameters import Hyperparameters
 from core.store.runs import RunStore, open_store
 from core.training.model import build_model
-from core.workers.jobs import JobSpec, run_job, submit_run
+from core.workers.jobs import run_job
+from core.workers.spec import JobSpec, submit_run
 
 
 @pytest.fixture

@@ -180,7 +180,8 @@ def violations(root: Path) -> list[str]:
             problems.append(f"{where}: {edge.source if placed is None else edge.target} has no row in ROWS")
             continue
         if placed[0] != target[0] and target[1] >= placed[1]:
-            problems.append(f"{where} imports {edge.target}: row {target[1]} ({target[0]}) is not above row {placed[1]} ({placed[0]})")
+            above = f"row {target[1]} ({target[0]}) is not above row {placed[1]} ({placed[0]})"
+            problems.append(f"{where} imports {edge.target}: {above}")
         private = [n for n in edge.names if n.startswith("_")]
         if private and edge.target != edge.source:
             problems.append(f"{where} takes private {', '.join(private)} from {edge.target}")

@@ -11,17 +11,8 @@ import pandas as pd
 import pytest
 
 from core.data.dataset import prepare
-from core.experiments.learning_curve import (
-    FLAT_WITHIN,
-    STILL_FALLING,
-    LearningCurveError,
-    LearningCurvePoint,
-    LearningCurveResult,
-    interpret,
-    learning_curve,
-    scaled_hyperparameters,
-    subset_indices,
-)
+from core.experiments.learning_curve import LearningCurveError, learning_curve, scaled_hyperparameters, subset_indices
+from core.experiments.results import FLAT_WITHIN, STILL_FALLING, LearningCurvePoint, LearningCurveResult, interpret
 from core.hyperparameters import Hyperparameters
 from core.training.trainer import Trainer
 

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from core.experiments.lr_finder import LrFinderError, LrFinderResult, find_learning_rate, snap_learning_rate, valley_index
+from core.experiments.lr_finder import LrFinderError, find_learning_rate, snap_learning_rate, valley_index
+from core.experiments.results import LrFinderResult
 from core.hyperparameters import LEARNING_RATE_STEPS, RANGES, Hyperparameters
 from core.training.trainer import Trainer
 

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from core.hyperparameters import ACTIVATIONS, Hyperparameters
-from core.training.model import build_model, functional_forward, parameter_counts
+from core.training.model import build_model, functional_forward
+from core.training.shapes import parameter_counts
 
 ACTIVATION_TYPES = {
     "relu": nn.ReLU,

@@ -16,12 +16,10 @@ from core.data.dataset import load_builtin
 from core.history import EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.training.model import build_model
+from core.training.optim import configure_threads, make_optimizer, to_tensors
 from core.training.trainer import (
     EarlyStopping,
     Trainer,
-    _make_optimizer,
-    _tensors,
-    configure_threads,
     evaluate,
     is_diverged,
     predict,
@@ -151,10 +149,10 @@ def _textbook_run(ds, hp):
     """The loop the Trainer's speed-ups replace: model(x), an nn loss module, torch.optim, a state_dict deepcopy."""
     torch.manual_seed(hp.seed)
     model = build_model(ds.n_inputs, ds.n_outputs, hp)
-    x, y = _tensors(ds.x_train, ds.y_train, ds.task)
-    x_val, y_val = _tensors(ds.x_val, ds.y_val, ds.task)
+    x, y = to_tensors(ds.x_train, ds.y_train, ds.task)
+    x_val, y_val = to_tensors(ds.x_val, ds.y_val, ds.task)
     loss_fn = torch.nn.CrossEntropyLoss() if ds.task == "classification" else torch.nn.MSELoss()
-    optimizer = _make_optimizer(model, hp)  # fused Adam / AdamW, foreach SGD
+    optimizer = make_optimizer(model, hp)  # fused Adam / AdamW, foreach SGD
     shuffler = torch.Generator().manual_seed(hp.seed)
     stopper = EarlyStopping(hp.patience)
     curves, best_state, diverged = [], None, False

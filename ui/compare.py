@@ -10,7 +10,8 @@ from dataclasses import fields
 import streamlit as st
 
 from core import compare
-from core.export.runs import ExportError, config_json, model_files, run_json
+from core.export.models import config_json, model_files
+from core.export.runs import ExportError, run_json
 from core.hyperparameters import Hyperparameters
 from core.store.runs import ACTIVE, StoredRun
 from ui import runs, session, state

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -28,6 +27,7 @@ from core.data.dataset import (
     to_safe_csv,
 )
 from ui import session, state
+from ui.choice import DataChoice
 from ui.session import DATA_KNOBS
 from ui.text import plain
 
@@ -81,13 +81,6 @@ def _csv_columns(upload: Any) -> tuple[CsvTable, list[ColumnInfo]]:
         bar.empty()
     state.CSV_READ.set((upload.file_id, result))
     return result
-
-
-@dataclass
-class DataChoice:
-    dataset: Dataset
-    dataset_id: str  # cache key: identifies the data, its settings and the split
-    spec: dict[str, Any]  # how it was made, stored with each run: name, samples, noise, seed; or file, target, task
 
 
 def dataset_widgets(seed: int) -> DataChoice | None:

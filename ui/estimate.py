@@ -10,7 +10,7 @@ from core.experiments.estimate import Estimate, estimate_seconds
 from core.hyperparameters import Hyperparameters
 
 if TYPE_CHECKING:  # the picker is edited often; this module needs only its type
-    from ui.data_picker import DataChoice
+    from ui.choice import DataChoice
 
 
 def show(slot: DeltaGenerator, choice: DataChoice | None, hp: Hyperparameters | None) -> Estimate | None:

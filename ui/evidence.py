@@ -17,17 +17,16 @@ import streamlit as st
 
 from core.data.dataset import Dataset
 from core.experiments.baselines import fingerprint
-from core.experiments.learning_curve import LearningCurveResult, interpret
-from core.experiments.lr_finder import LrFinderResult
+from core.experiments.results import LearningCurveResult, LrFinderResult, interpret
 from core.figures.charts import learning_curve_figure, lr_finder_figure
 from core.hyperparameters import Hyperparameters
-from core.workers.jobs import LABELS, submit_run
+from core.workers.spec import LABELS, submit_run
 from ui import runs, session, state
 from ui.knobs import apply_value
 from ui.text import plain
 
 if TYPE_CHECKING:  # the picker is edited often; this module needs only its type
-    from ui.data_picker import DataChoice
+    from ui.choice import DataChoice
 
 PANELS = {
     "lr_find": (

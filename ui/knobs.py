@@ -23,7 +23,7 @@ from core.hyperparameters import (
     Hyperparameters,
     Knob,
 )
-from core.training.model import parameter_counts
+from core.training.shapes import parameter_counts
 from ui import session, state
 from ui.session import DEFAULTS, hp_key, set_knob
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import streamlit as st
 
 if TYPE_CHECKING:
-    from ui.data_picker import DataChoice
+    from ui.choice import DataChoice
 
 T = TypeVar("T")
 

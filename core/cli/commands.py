@@ -20,11 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.data.dataset import BUILTIN, DataError, load_builtin, load_csv
 from core.diagnosis import Recommendation
 from core.experiments.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
-from core.experiments.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, LearningCurvePoint, interpret, learning_curve
+from core.experiments.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, learning_curve
 from core.experiments.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
-from core.experiments.run import RunResult, clean_json, run_experiment
+from core.experiments.results import LearningCurvePoint, interpret
+from core.experiments.run import RunResult, run_experiment
 from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperparameters, flag_help, parse_value
+from core.jsonsafe import json_safe
 from core.logs.reader import diagnose_log, read_training_log
+from core.recording import open_run, record_result
 from core.store.runs import RunStore, StoreError, masked, normalize_url, valid_workspace_id
 from core.training.trainer import EpochRecord
 
@@ -310,14 +313,10 @@ class _Saver:
     def __init__(self, args: argparse.Namespace, kind: str, dataset: Any, hp: Hyperparameters) -> None:
         if not valid_workspace_id(args.workspace):  # the ids the dashboard opens (?ws=ID)
             raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
-        from core.workers.jobs import identity, submit_run  # the worker's code path: the dashboard reads these runs alike
-
         self.store = RunStore(args.db)
-        try:
-            self.run_id = submit_run(
-                self.store, workspace=args.workspace, kind=kind, dataset=dataset, hp=hp, spec=_data_spec(args, dataset, hp.seed)
-            ).run_id
-            self.store.claim(self.run_id, worker=identity())
+        try:  # the workers' own way of recording a run: the dashboard reads these runs alike
+            spec = _data_spec(args, dataset, hp.seed)
+            self.run_id = open_run(self.store, workspace=args.workspace, kind=kind, dataset=dataset, hp=hp, spec=spec, claim=True)
         except SQLAlchemyError as exc:
             raise self._error(exc) from None
 
@@ -326,10 +325,8 @@ class _Saver:
         return StoreError(f"cannot save the run to {masked(self.store.url)}: {detail}")
 
     def finish(self, result: RunResult, dataset: Any, extra: dict[str, Any]) -> None:
-        from core.workers.jobs import _finish_training
-
         try:
-            _finish_training(self.store, self.run_id, result, dataset, extra)
+            record_result(self.store, self.run_id, result, dataset, extra)
         except SQLAlchemyError as exc:
             raise self._error(exc) from None
         finally:
@@ -347,7 +344,7 @@ class _Saver:
 
 
 def _write_json(target: str, payload: dict[str, Any]) -> None:
-    text = json.dumps(clean_json(payload), indent=2, allow_nan=False)
+    text = json.dumps(json_safe(payload), indent=2, allow_nan=False)
     if target == "-":
         sys.stdout.write(text + "\n")
         return
@@ -418,7 +415,7 @@ def _model_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths: tuple[Path, Path]) -> None:
     from core.data.dataset import analyze_columns, read_table
-    from core.export.runs import DATE_PART, config_json, result_model_files
+    from core.export.models import DATE_PART, config_json, result_model_files
 
     infos = None
     if args.csv and any(DATE_PART.match(name) for name in dataset.feature_names):  # the date formats training read
@@ -437,7 +434,7 @@ def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths
 
 def _predict(args: argparse.Namespace) -> None:
     from core.data.dataset import read_table, to_safe_csv
-    from core.export.runs import load_model
+    from core.export.predictor import load_model
 
     predictor = load_model(args.model, args.config)
     table = read_table(args.csv)

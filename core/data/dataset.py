@@ -250,7 +250,7 @@ class ColumnInfo:
         return self.kind in USABLE
 
 
-def _date_format(values: pd.Series) -> tuple[str, str] | None:
+def date_format(values: pd.Series) -> tuple[str, str] | None:
     """The date format that reads nearly all of these strings, or None when they are not dates."""
     sample = values.head(200).astype(str).str.strip()
     if sample.empty or sample.str.match(DATE_LIKE).mean() < DISTINCT_PER_ROW:
@@ -261,14 +261,14 @@ def _date_format(values: pd.Series) -> tuple[str, str] | None:
         for pattern, fmt, order in DATE_FORMATS:
             if not sample.str.match(pattern).mean() >= DISTINCT_PER_ROW:
                 continue
-            parsed = _parse_dates(sample, fmt)
+            parsed = parse_dates(sample, fmt)
             share = float(parsed.notna().mean())
             if share >= DISTINCT_PER_ROW and (best is None or share > best[0]):
                 best = (share, fmt, order)
     return None if best is None else (best[1], best[2])
 
 
-def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if fmt == "ISO8601":
@@ -329,7 +329,7 @@ def column_info(name: str, column: pd.Series) -> ColumnInfo:
         named = bool(ID_NAME.search(name) or CAMEL_ID.search(name))
         if many and _is_whole(present) and (named or (UNNAMED.match(name) and consecutive)):
             info.kind, info.reason = "id", DROP_REASONS["id"]
-    elif (found := _date_format(present)) is not None:
+    elif (found := date_format(present)) is not None:
         info.kind, info.date_format, info.date_order = "date", found[0], found[1]
     elif many:
         text = present.astype(str)
@@ -455,7 +455,7 @@ def _names(names: list[str], limit: int = 5) -> str:
 
 
 def _date_parts(name: str, column: pd.Series, fmt: str) -> pd.DataFrame:
-    parsed = _parse_dates(column.astype("string"), fmt)
+    parsed = parse_dates(column.astype("string"), fmt)
     parts = {
         f"{name} (year)": parsed.dt.year,
         f"{name} (month)": parsed.dt.month,

@@ -10,7 +10,8 @@ One epoch of core.training.trainer.Trainer costs
 with steps = ceil(train rows / batch size). The four constants are measured here, once per process, by a
 short probe of the real Trainer on four small networks chosen so that each term dominates one of them
 (batch 1 on a narrow network: the per-step overhead; a wide network at a large batch: the arithmetic),
-then fitted by least squares. The probe takes about 0.3-0.7 s; its result is cached (`calibration()`).
+then fitted by least squares. The probe takes about 0.3-0.7 s, in a process of its own; its result is
+cached (`calibration()`).
 
 An estimate is for the longest run the knobs allow (every epoch): early stopping may end it sooner.
 It covers the training loop, not the job around it (queueing for a worker, the baselines fitted once per
@@ -20,16 +21,18 @@ dataset, the test evaluation). bench/check_estimate.py measures how close it lan
 from __future__ import annotations
 
 import math
+import multiprocessing
 import statistics
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.data.dataset import Dataset, load_builtin
 from core.hyperparameters import Hyperparameters
-from core.training.model import parameter_counts
+from core.training.shapes import parameter_counts
 
 WARN_SECONDS = 60.0  # from here on the page warns: a minute of waiting in a lesson is long
 PROBE_EPOCHS = 3  # per probe network; the first is a warm-up and is not used
@@ -123,11 +126,16 @@ _CALIBRATION: Calibration | None = None
 
 
 def calibration() -> Calibration:
-    """This process's calibration: measured on first use, then kept."""
+    """This process's calibration: measured on first use, then kept.
+
+    The probe trains, so it runs in a short-lived process of its own: the process asking (the web
+    server) never imports torch. That process's start adds about a second, once per server."""
     global _CALIBRATION
     with _LOCK:
         if _CALIBRATION is None:
-            _CALIBRATION = measure()
+            context = multiprocessing.get_context("spawn")  # no fork: the web server has threads
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                _CALIBRATION = pool.submit(measure).result()
         return _CALIBRATION
 
 

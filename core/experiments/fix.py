@@ -17,9 +17,10 @@ from torch import nn
 from core.data.dataset import Dataset
 from core.diagnosis import Recommendation
 from core.experiments.baselines import Baselines, compute_baselines
-from core.experiments.run import RunResult, clean_json, run_experiment
+from core.experiments.run import RunResult, run_experiment
 from core.history import EpochRecord
 from core.hyperparameters import HyperparameterError, Hyperparameters
+from core.jsonsafe import json_safe
 
 DEFAULT_ROUNDS = 3
 MAX_ROUNDS = 10
@@ -51,7 +52,7 @@ class FixResult:
             entry["round"] = index
             entry["change"] = change.to_dict() if change is not None else None
             rounds.append(entry)
-        return clean_json(
+        return json_safe(
             {
                 "rounds": rounds,
                 "improved": self.improved,

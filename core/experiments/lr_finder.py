@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from core.data.dataset import Dataset
-from core.experiments.run import clean_json
+from core.experiments.results import LrFinderResult
 from core.hyperparameters import LEARNING_RATE_STEPS, RANGES, Hyperparameters, snap
 from core.training.model import build_model
-from core.training.trainer import _SEED_LOCK, _loss_function, _make_optimizer, _tensors, configure_threads
+from core.training.optim import SEED_LOCK, configure_threads, loss_function, make_optimizer, to_tensors
 
 DEFAULT_START = 1e-7  # fastai's sweep: 1e-7 ... 10 in 100 steps
 DEFAULT_END = 10.0
@@ -45,57 +43,6 @@ SKIP_END = 5  # fastai leaves the last 5 recorded steps out of the suggestion (t
 
 class LrFinderError(ValueError):
     """Sweep settings that cannot work (an empty or reversed range, too few steps)."""
-
-
-@dataclass
-class LrFinderResult:
-    learning_rates: list[float]  # one per step actually taken, exponentially spaced
-    losses: list[float]  # raw mini-batch training loss at each step (before that step's update)
-    smoothed: list[float]  # bias-corrected exponential moving average of `losses`
-    suggestion: float  # the rule's learning rate, unclipped; NaN when no finite loss was recorded
-    suggestion_index: int  # index into learning_rates / losses; -1 when there is no suggestion
-    snapped_suggestion: float  # suggestion clipped to the knob's range and snapped to a slider step
-    rule: str  # "valley"
-    stopped_early: bool  # True when the loss blew up before the last planned step
-    reason: str  # one sentence: why the sweep ended and where the suggestion sits
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return clean_json(
-            {
-                "learning_rates": list(self.learning_rates),
-                "losses": list(self.losses),
-                "smoothed": list(self.smoothed),
-                "suggestion": self.suggestion,
-                "suggestion_index": self.suggestion_index,
-                "snapped_suggestion": self.snapped_suggestion,
-                "rule": self.rule,
-                "stopped_early": self.stopped_early,
-                "reason": self.reason,
-                "seconds": self.seconds,
-            }
-        )
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> LrFinderResult:
-        """The inverse of to_dict; JSON nulls (non-finite numbers) come back as NaN."""
-
-        def floats(name: str) -> list[float]:
-            return [math.nan if v is None else float(v) for v in values[name]]
-
-        suggestion = values.get("suggestion")
-        return cls(
-            learning_rates=floats("learning_rates"),
-            losses=floats("losses"),
-            smoothed=floats("smoothed"),
-            suggestion=math.nan if suggestion is None else float(suggestion),
-            suggestion_index=int(values["suggestion_index"]),
-            snapped_suggestion=float(values["snapped_suggestion"]),
-            rule=str(values["rule"]),
-            stopped_early=bool(values["stopped_early"]),
-            reason=str(values["reason"]),
-            seconds=float(values.get("seconds") or 0.0),
-        )
 
 
 def valley_index(losses: list[float]) -> int:
@@ -160,12 +107,12 @@ def find_learning_rate(
     _check_settings(start, end, steps, stop_factor, smoothing)
     configure_threads()
     started = time.perf_counter()
-    with _SEED_LOCK:
+    with SEED_LOCK:
         torch.manual_seed(hp.seed)
         model = build_model(dataset.n_inputs, dataset.n_outputs, hp)
-    x_train, y_train = _tensors(dataset.x_train, dataset.y_train, dataset.task)
-    loss_fn = _loss_function(dataset.task)
-    optimizer = _make_optimizer(model, hp)
+    x_train, y_train = to_tensors(dataset.x_train, dataset.y_train, dataset.task)
+    loss_fn = loss_function(dataset.task)
+    optimizer = make_optimizer(model, hp)
     shuffler = torch.Generator().manual_seed(hp.seed)
     n, batch_size = len(x_train), min(hp.batch_size, len(x_train))
     schedule = np.geomspace(start, end, steps)

@@ -13,7 +13,10 @@ from torch import nn
 from core.data.dataset import Dataset
 from core.diagnosis import Diagnosis, diagnose
 from core.experiments.baselines import Baselines, compute_baselines
+from core.experiments.surface import SURFACE_RESOLUTION, boundary_surface
 from core.hyperparameters import Hyperparameters
+from core.jsonsafe import json_safe
+from core.training.optim import state_bytes
 from core.training.trainer import EpochRecord, History, Trainer
 
 
@@ -45,8 +48,18 @@ class RunResult:
         value = self.history[self.kept_epoch - 1].val_loss
         return value if math.isfinite(value) else math.inf
 
+    def model_state(self) -> bytes | None:
+        """The kept weights as the run store and the model download hold them (a torch.save'd state_dict)."""
+        return state_bytes(self.model) if self.model is not None else None
+
+    def surface(self, dataset: Dataset, resolution: int | None = None) -> dict[str, Any] | None:
+        """The decision boundary of a 2-feature run (None for other data, or when nothing was trained)."""
+        if not dataset.is_2d or self.model is None or not self.history:
+            return None
+        return boundary_surface(dataset, self.model, resolution or SURFACE_RESOLUTION)
+
     def to_dict(self) -> dict[str, Any]:
-        return clean_json(
+        return json_safe(
             {
                 "hyperparameters": self.hyperparameters.to_dict(),
                 "dataset": self.dataset,
@@ -61,17 +74,6 @@ class RunResult:
                 "diagnosis": self.diagnosis.to_dict(),
             }
         )
-
-
-def clean_json(value: Any) -> Any:
-    """NaN and infinities become None: the output must be valid JSON (no NaN literals)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean_json(v) for v in value]
-    return value
 
 
 def run_experiment(

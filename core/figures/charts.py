@@ -7,18 +7,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from torch import nn
 
-from core.data.dataset import Dataset, transform
+from core.data.dataset import Dataset
+from core.data.points import split_points
 from core.history import EpochRecord
-from core.training.trainer import predict
 
 if TYPE_CHECKING:
-    from core.experiments.learning_curve import LearningCurveResult
-    from core.experiments.lr_finder import LrFinderResult
+    from core.experiments.results import LearningCurveResult, LrFinderResult
     from core.tuning.study import TrialOutcome
 
 TRAIN_COLOR = "#2563eb"
@@ -41,12 +38,7 @@ LABEL_MARGIN_PX = 96  # right margin that holds "trivial 0.693 ↑"
 RANGE_PAD = 0.08
 BASELINE_STRETCH = 0.5
 GAP_FILL = "rgba(234, 88, 12, 0.12)"
-# Grid points per axis of a decision boundary: 80 x 80 = 6,400 predictions (120 x 120 took 0.35 s of a
-# 4 x 512 network's time in the worker, at the end of every run; contours interpolate between points).
-SURFACE_RESOLUTION = 80
-# Points per split that a decision boundary carries (and redraws every couple of seconds during a run),
-# and that the data chart draws: a seeded sample of a bigger split, the same rows every time.
-SURFACE_POINTS = 2000
+# Points per split that the data chart draws: a seeded sample of a bigger split, the same rows every time.
 DATA_POINTS = 5000
 SPLIT_COLORS = {"train": TRAIN_COLOR, "validation": VAL_COLOR, "test": "#6b7280"}
 RISE_COLOR = "#dc2626"
@@ -261,103 +253,6 @@ def metric_figure(history: Sequence[EpochRecord], task: str = "classification") 
     return _layout(fig, name.capitalize() if task == "classification" else name, "epoch", name)
 
 
-def _sample(n: int, limit: int | None) -> np.ndarray:
-    """Row indices to draw: all of them, or a seeded sorted sample of `limit` (the same rows every redraw)."""
-    if limit is None or n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, size=limit, replace=False))
-
-
-def _raw_test(dataset: Dataset) -> pd.DataFrame | None:
-    """The test rows' raw features of an all-numeric dataset: its `raw_test` if it has one, else unscaled x_test."""
-    raw = getattr(dataset, "raw_test", None)
-    if raw is not None:
-        return raw
-    try:
-        numeric = dataset.preprocessor.named_transformers_["numeric"]
-        columns = [str(c) for c in dataset.preprocessor.transformers_[0][2]]
-        if columns != list(dataset.feature_names):
-            return None
-        values = numeric[-1].inverse_transform(dataset.x_test[:, : len(columns)])  # the StandardScaler
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-        return None
-    return pd.DataFrame(values, columns=dataset.feature_names)
-
-
-def _split_points(
-    dataset: Dataset, splits: Sequence[str] = ("train", "validation"), max_points: int | None = None
-) -> dict[str, dict[str, Any]]:
-    """{split: {a, b, y, rows}} of a 2-feature dataset, raw feature values, at most `max_points` rows per split."""
-    a, b = dataset.feature_names
-    frames = {
-        "train": (dataset.raw_train, dataset.y_train),
-        "validation": (dataset.raw_val, dataset.y_val),
-        "test": (_raw_test(dataset) if "test" in splits else None, dataset.y_test),
-    }
-    points = {}
-    for split in splits:
-        frame, target = frames[split]
-        if frame is None:
-            continue
-        keep = _sample(len(frame), max_points)
-        points[split] = {
-            "a": frame[a].to_numpy()[keep].tolist(),
-            "b": frame[b].to_numpy()[keep].tolist(),
-            "y": np.asarray(target)[keep].tolist(),
-            "rows": len(frame),
-        }
-    return points
-
-
-def boundary_surface(
-    dataset: Dataset,
-    model: nn.Module,
-    resolution: int = SURFACE_RESOLUTION,
-    *,
-    max_points: int | None = SURFACE_POINTS,
-    points: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What the model predicts over the plane of a 2-feature dataset, as plain JSON-able data.
-
-    Computed where the model is (a worker process) and drawn by `surface_figure` wherever the page
-    is: the web process never needs the model. Keys: features, task, kind (binary, multiclass,
-    regression), classes, grid_a, grid_b, z (rows along grid_b), points ({split: {a, b, y, rows}}:
-    at most `max_points` seeded rows per split, `rows` of them in all). `points`: those of an earlier
-    surface of the same dataset (they do not change while a run trains; a live redraw reuses them).
-    """
-    if not dataset.is_2d or dataset.raw_train is None:
-        raise ValueError("a decision boundary needs a dataset with exactly two features")
-    raw = dataset.raw_train
-    a, b = dataset.feature_names
-    pad_a = 0.1 * float(raw[a].max() - raw[a].min()) or 1.0
-    pad_b = 0.1 * float(raw[b].max() - raw[b].min()) or 1.0
-    grid_a = np.linspace(float(raw[a].min()) - pad_a, float(raw[a].max()) + pad_a, resolution)
-    grid_b = np.linspace(float(raw[b].min()) - pad_b, float(raw[b].max()) + pad_b, resolution)
-    mesh_a, mesh_b = np.meshgrid(grid_a, grid_b)
-    output = predict(model, transform(dataset, pd.DataFrame({a: mesh_a.ravel(), b: mesh_b.ravel()})), dataset.task)
-    if dataset.task == "classification" and dataset.n_outputs == 2:
-        kind, z = "binary", output[:, 1].reshape(mesh_a.shape)
-    elif dataset.task == "classification":
-        kind, z = "multiclass", output.argmax(axis=1).reshape(mesh_a.shape)
-    else:
-        kind, z = "regression", output.reshape(mesh_a.shape)
-    return {
-        "features": [a, b],
-        "task": dataset.task,
-        "kind": kind,
-        "classes": [str(c) for c in dataset.classes],
-        "grid_a": grid_a.tolist(),
-        "grid_b": grid_b.tolist(),
-        "z": np.round(z.astype(float), 4).tolist(),
-        "points": points if points is not None else _split_points(dataset, max_points=max_points),
-    }
-
-
-def boundary_figure(dataset: Dataset, model: nn.Module, resolution: int = SURFACE_RESOLUTION) -> go.Figure:
-    """The decision boundary (or regression surface) of `model` on a 2-feature dataset."""
-    return surface_figure(boundary_surface(dataset, model, resolution))
-
-
 # How each split's points are drawn, on the data chart and on the decision boundary: training filled,
 # validation hollow, test as crosses; the colour is the class (or the target's value).
 SPLIT_STYLE: dict[str, dict[str, Any]] = {
@@ -545,7 +440,7 @@ def data_figure(dataset: Dataset, *, max_points: int | None = DATA_POINTS) -> go
     fig = go.Figure()
     if dataset.is_2d:
         a, b = dataset.feature_names
-        points = _split_points(dataset, ("train", "validation", "test"), max_points)
+        points = split_points(dataset, ("train", "validation", "test"), max_points)
         values = [v for split in points.values() for v in split["y"]]
         color_range = (min(values), max(values)) if values and dataset.task == "regression" else None
         _point_traces(

@@ -10,8 +10,6 @@ web process, the workers and the CLI all go through this module; nothing else kn
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import re
 import secrets
@@ -26,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from core.jsonsafe import json_safe
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_FILE = "runs.sqlite"
@@ -117,30 +117,6 @@ def new_workspace_id() -> str:
 def valid_workspace_id(text: object) -> bool:
     """Workspace ids come from a URL: only the token alphabet, 8 to 64 characters."""
     return isinstance(text, str) and WORKSPACE_ID.fullmatch(text) is not None  # fullmatch: `$` passes a trailing newline
-
-
-def json_safe(value: Any) -> Any:
-    """What the store writes for `value`: see `_clean`."""
-    return _clean(value)
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: non-finite floats become null (PostgreSQL's JSON rejects NaN), tuples lists.
-
-    NumPy scalars become Python numbers (the JSON encoder knows only those).
-    """
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 def data_dir() -> Path:
@@ -259,9 +235,9 @@ class RunStore:
                     owner=owner,
                     status=status,
                     stop_requested=False,
-                    dataset=_clean(dataset),
+                    dataset=json_safe(dataset),
                     fingerprint=fingerprint,
-                    hyperparameters=_clean(hyperparameters),
+                    hyperparameters=json_safe(hyperparameters),
                     history=[],
                 )
             )
@@ -290,9 +266,9 @@ class RunStore:
     ) -> None:
         """Write a running run's history so far (and its extra). `cleaned`: the caller already made every
         record JSON-safe with `json_safe` (a worker cleans each epoch once, not the whole history per write)."""
-        values: dict[str, Any] = {"history": history if cleaned else _clean(history), "updated": time.time()}
+        values: dict[str, Any] = {"history": history if cleaned else json_safe(history), "updated": time.time()}
         if extra is not None:
-            values["extra"] = extra if cleaned else _clean(extra)
+            values["extra"] = extra if cleaned else json_safe(extra)
         with self.engine.begin() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(**values))
 
@@ -322,13 +298,13 @@ class RunStore:
                     status=status,
                     finished=now,
                     updated=now,
-                    history=_clean(history),
+                    history=json_safe(history),
                     best_epoch=best_epoch,
                     kept_epoch=kept_epoch,
-                    test=_clean(test),
-                    baselines=_clean(baselines),
-                    diagnosis=_clean(diagnosis),
-                    extra=_clean(extra),
+                    test=json_safe(test),
+                    baselines=json_safe(baselines),
+                    diagnosis=json_safe(diagnosis),
+                    extra=json_safe(extra),
                     model_state=model_state,
                     error=error,
                 )
@@ -443,11 +419,11 @@ class RunStore:
         try:
             with self.engine.begin() as conn:
                 updated = conn.execute(
-                    baselines_table.update().where(baselines_table.c.fingerprint == fingerprint).values(value=_clean(value))
+                    baselines_table.update().where(baselines_table.c.fingerprint == fingerprint).values(value=json_safe(value))
                 ).rowcount
                 if not updated:
                     conn.execute(
-                        baselines_table.insert().values(fingerprint=fingerprint, value=_clean(value), created=time.time())
+                        baselines_table.insert().values(fingerprint=fingerprint, value=json_safe(value), created=time.time())
                     )
         except IntegrityError:  # another worker stored the same data's baselines a moment earlier
             pass
@@ -462,10 +438,10 @@ class RunStore:
         try:
             with self.engine.begin() as conn:
                 updated = conn.execute(
-                    workspaces.update().where(workspaces.c.id == workspace).values(state=_clean(state), updated=now)
+                    workspaces.update().where(workspaces.c.id == workspace).values(state=json_safe(state), updated=now)
                 ).rowcount
                 if not updated:
-                    conn.execute(workspaces.insert().values(id=workspace, state=_clean(state), updated=now))
+                    conn.execute(workspaces.insert().values(id=workspace, state=json_safe(state), updated=now))
         except IntegrityError:  # two tabs of one workspace saved at once: the other write stands
             pass
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -89,27 +88,3 @@ def functional_forward(model: nn.Module) -> Layer:
 def _has_hooks(model: nn.Module) -> bool:
     hook_dicts = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
     return any(getattr(module, name, None) for module in model.modules() for name in hook_dicts)
-
-
-@dataclass(frozen=True)
-class LayerParameters:
-    layer: str  # "hidden 1", ..., "output"
-    shape: str  # "2 -> 128"
-    weights: int
-    biases: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.biases
-
-
-def parameter_counts(n_inputs: int, n_outputs: int, hp: Hyperparameters) -> list[LayerParameters]:
-    """Learned parameters per linear layer: what training adjusts, as opposed to the knobs above."""
-    rows = []
-    size = n_inputs
-    sizes = [hp.width] * hp.hidden_layers + [n_outputs]
-    for index, out in enumerate(sizes):
-        name = "output" if index == len(sizes) - 1 else f"hidden {index + 1}"
-        rows.append(LayerParameters(name, f"{size} -> {out}", weights=size * out, biases=out))
-        size = out
-    return rows

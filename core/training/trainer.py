@@ -14,7 +14,6 @@ tests/test_training.py compares the histories bit for bit.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,46 +28,14 @@ from core.data.dataset import Dataset
 from core.history import EarlyStopping, EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.training.model import build_model, functional_forward
+from core.training.optim import SEED_LOCK, SGD_MOMENTUM, configure_threads, loss_function, to_tensors
 
-SGD_MOMENTUM = 0.9
 EVAL_CHUNK = 2048  # rows per forward pass: 20k rows took 25 ms in one pass, 16 ms in 2k chunks (cache-sized)
-_SEED_LOCK = threading.Lock()  # torch's global RNG seeds weight init: one builder at a time
-
-
-def configure_threads() -> int:
-    """One intra-op thread unless FITLAB_TORCH_THREADS says otherwise.
-
-    Small MLPs spend their time in per-op overhead; two threads on two shared cores ran many times
-    slower than one (performance notes), and one leaves a core for the web server.
-    """
-    wanted = int(os.environ.get("FITLAB_TORCH_THREADS", "1"))
-    if torch.get_num_threads() != wanted:
-        torch.set_num_threads(wanted)
-    return wanted
 
 
 def is_diverged(record: EpochRecord) -> bool:
     """Non-finite losses end a run (as Lightning's check_finite and fastai's TerminateOnNaN do)."""
     return not (math.isfinite(record.train_loss) and math.isfinite(record.val_loss))
-
-
-def _loss_function(task: str) -> nn.Module:
-    return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
-
-
-def _make_optimizer(model: nn.Module, hp: Hyperparameters) -> torch.optim.Optimizer:
-    params = list(model.parameters())
-    if hp.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=hp.learning_rate, momentum=SGD_MOMENTUM, weight_decay=hp.weight_decay, foreach=True)
-    if hp.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=hp.learning_rate, weight_decay=hp.weight_decay, fused=True)
-    return torch.optim.Adam(params, lr=hp.learning_rate, weight_decay=hp.weight_decay, fused=True)
-
-
-def _tensors(x: np.ndarray, y: np.ndarray, task: str) -> tuple[torch.Tensor, torch.Tensor]:
-    target = torch.from_numpy(np.array(y))  # a copy: inputs may be read-only views
-    target = target.long() if task == "classification" else target.float().reshape(-1, 1)
-    return torch.from_numpy(np.array(x, dtype=np.float32)), target
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str) -> tuple[float, float]:
@@ -90,7 +57,7 @@ def _scores(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y:
     """evaluate's work, with the model (or its functional forward) already in the mode to evaluate in."""
     with torch.inference_mode():
         outputs = torch.cat([forward(x[i : i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
-        loss = float(_loss_function(task)(outputs, y))
+        loss = float(loss_function(task)(outputs, y))
         if task == "classification":
             metric = float((outputs.argmax(dim=1) == y).float().mean())
         else:
@@ -160,7 +127,7 @@ class _Snapshot:
 
 
 def _flat_step(flat: _FlatParameters, hp: Hyperparameters) -> Callable[[], None]:
-    """One update by the optimizer `_make_optimizer` builds, computing what its step() computes.
+    """One update by the optimizer `make_optimizer` builds, computing what its step() computes.
 
     Optimizer.step's per-call bookkeeping (grouping tensors by device and dtype, hooks, profiler
     records, a step counter per parameter) cost about 45 us a step, more than the update itself.
@@ -191,7 +158,7 @@ def _flat_step(flat: _FlatParameters, hp: Hyperparameters) -> Callable[[], None]
     step = torch.zeros((), dtype=torch.float32)  # the dtype torch.optim gives a fused step counter
     steps = [step] * len(params_list)
     fused = torch._fused_adamw_ if hp.optimizer == "adamw" else torch._fused_adam_
-    beta1, beta2, eps = 0.9, 0.999, 1e-8  # torch.optim's defaults, which _make_optimizer keeps
+    beta1, beta2, eps = 0.9, 0.999, 1e-8  # torch.optim's defaults, which make_optimizer keeps
 
     def adam() -> None:
         step.add_(1)
@@ -239,11 +206,11 @@ class Trainer:
     def __post_init__(self) -> None:
         configure_threads()
         ds = self.dataset
-        with _SEED_LOCK:
+        with SEED_LOCK:
             torch.manual_seed(self.hp.seed)
             self.model = build_model(ds.n_inputs, ds.n_outputs, self.hp)
-        self._x_train, self._y_train = _tensors(ds.x_train, ds.y_train, ds.task)
-        self._x_val, self._y_val = _tensors(ds.x_val, ds.y_val, ds.task)
+        self._x_train, self._y_train = to_tensors(ds.x_train, ds.y_train, ds.task)
+        self._x_val, self._y_val = to_tensors(ds.x_val, ds.y_val, ds.task)
 
     @property
     def stop_requested(self) -> bool:
@@ -327,7 +294,7 @@ class Trainer:
 
     def evaluate_test(self) -> tuple[float, float]:
         assert self.model is not None
-        x, y = _tensors(self.dataset.x_test, self.dataset.y_test, self.dataset.task)
+        x, y = to_tensors(self.dataset.x_test, self.dataset.y_test, self.dataset.task)
         return evaluate(self.model, x, y, self.dataset.task)
 
 

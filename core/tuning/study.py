@@ -38,7 +38,9 @@ from core.diagnosis import diagnose
 from core.experiments.baselines import Baselines, compute_baselines
 from core.history import EpochRecord
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
-from core.store.runs import RunStore, json_safe, masked
+from core.jsonsafe import json_safe
+from core.recording import open_run, record_result
+from core.store.runs import RunStore, masked
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -388,22 +390,6 @@ def _baseline(baselines: Baselines | None, name: str) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _record_run(store: RunStore, workspace: str, dataset: Dataset, hp: Hyperparameters, spec: dict[str, Any] | None) -> str:
-    from core.experiments.baselines import fingerprint
-    from core.workers.jobs import identity
-
-    run_id = store.create_run(
-        workspace=workspace,
-        kind="trial",
-        dataset=dataset.summary() | {"spec": spec or {}},
-        fingerprint=fingerprint(dataset),
-        hyperparameters=hp.to_dict(),
-        owner=identity(),
-    )
-    store.claim(run_id, worker=identity())
-    return run_id
-
-
 def _open_study(storage: str | None, name: str, settings: TuneSettings, tries: int = 6) -> optuna.Study:
     """Create or join the study. Processes that start together race to create the storage's tables and
     the study (an IntegrityError, or SQLite's "database is locked" for the loser): the loser tries again."""
@@ -495,8 +481,7 @@ def _one_trial(
     dataset_spec: dict[str, Any] | None,
     stop_event: threading.Event | None,
 ) -> TrialOutcome:
-    from core.experiments.run import run_experiment
-    from core.workers.jobs import _finish_training
+    from core.experiments.run import run_experiment  # torch: only where trials run
 
     trial = study.ask()
     started = time.monotonic()
@@ -507,7 +492,9 @@ def _one_trial(
         trial.set_user_attr("reason", f"impossible settings: {exc}")
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         return _outcome(study, trial.number)
-    run_id = _record_run(store, workspace, dataset, hp, dataset_spec) if store is not None and workspace else None
+    run_id = None
+    if store is not None and workspace:
+        run_id = open_run(store, workspace=workspace, kind="trial", dataset=dataset, hp=hp, spec=dataset_spec, claim=True)
     if run_id:
         trial.set_user_attr("run_id", run_id)
     local = threading.Event()
@@ -544,7 +531,7 @@ def _one_trial(
     if metric is not None and math.isfinite(metric):
         trial.set_user_attr("metric", float(metric))
     if store is not None and run_id:
-        _finish_training(
+        record_result(
             store,
             run_id,
             result,

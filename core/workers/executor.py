@@ -25,7 +25,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from core.store.runs import RunStore
-from core.workers.jobs import LABELS, JobSpec, run_job, warm_up
+from core.workers.entry import run_job, warm_up
+from core.workers.spec import LABELS, JobSpec
 
 WORKER_DIED = (
     "the worker process running this job ended unexpectedly (it was killed or ran out of memory); "

@@ -9,17 +9,12 @@ mini-batches).
 
 from __future__ import annotations
 
-import io
 import math
-import os
-import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import nn
 
 from core.data.dataset import Dataset
@@ -27,13 +22,14 @@ from core.experiments.baselines import Baselines, compute_baselines, fingerprint
 from core.experiments.fix import fix_run
 from core.experiments.learning_curve import learning_curve
 from core.experiments.lr_finder import find_learning_rate
-from core.experiments.run import RunResult, clean_json, run_experiment
-from core.figures.charts import SURFACE_RESOLUTION, boundary_surface
+from core.experiments.run import run_experiment
+from core.experiments.surface import SURFACE_RESOLUTION, boundary_surface
 from core.history import EpochRecord
-from core.hyperparameters import Hyperparameters
-from core.store.runs import RunStore, json_safe, open_store
+from core.jsonsafe import json_safe
+from core.recording import identity, record_result
+from core.store.runs import RunStore, open_store
+from core.workers.spec import LABELS, JobSpec
 
-KINDS = ("train", "fix", "lr_find", "learning_curve", "tune")
 LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
 LIVE_SURFACE_FIRST = 0.5  # the first live boundary soon after the start: the student sees it begin
 LIVE_SURFACE_RESOLUTION = 40  # 1,600 predictions: a few ms for the default network
@@ -43,59 +39,6 @@ LIVE_SURFACE_SHARE = 0.05  # at most 5 % of the training time goes to drawing th
 FINAL_SURFACE_BUDGET = 0.08  # seconds for the finished run's boundary, before the verdict can be shown
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
-LABELS = {
-    "train": "Training",
-    "fix": "Fix it for me",
-    "lr_find": "Learning-rate finder",
-    "learning_curve": "Learning curve",
-    "tune": "Search",
-}
-
-
-def identity() -> str:
-    """Who this process is, as the store records it (submitter and worker)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    run_id: str
-    kind: str  # one of KINDS
-    store_url: str
-    dataset: Dataset = field(repr=False)
-    hp: Hyperparameters
-    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"rounds": 3} for fix
-
-
-def submit_run(
-    store: RunStore,
-    *,
-    workspace: str,
-    kind: str,
-    dataset: Dataset,
-    hp: Hyperparameters,
-    spec: dict[str, Any] | None = None,
-    options: dict[str, Any] | None = None,
-) -> JobSpec:
-    """Record a queued run in the store and return the job that will run it.
-
-    `spec` says how the dataset was made (name, samples, noise, seed; or file, target, task), so the
-    page can name the data of the run it shows.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown job kind {kind!r}; expected one of {', '.join(KINDS)}")
-    summary = dataset.summary() | {"spec": spec or {}}
-    run_id = store.create_run(
-        workspace=workspace,
-        kind=kind,
-        dataset=summary,
-        fingerprint=fingerprint(dataset),
-        hyperparameters=hp.to_dict(),
-        owner=identity(),
-    )
-    return JobSpec(run_id, kind, store.url, dataset, hp, dict(options or {}))
-
-
 class StopWatcher:
     """Polls the run's stop flag in a daemon thread and sets `event` when it is raised."""
 
@@ -198,14 +141,6 @@ def resolution_for(budget: float, per_point: float, low: int, high: int) -> int:
     return max(low, min(high, int(math.sqrt(budget / per_point))))
 
 
-def _model_bytes(result: RunResult) -> bytes | None:
-    if result.model is None:
-        return None
-    buffer = io.BytesIO()
-    torch.save(result.model.state_dict(), buffer)
-    return buffer.getvalue()
-
-
 def _baselines(store: RunStore, dataset: Dataset) -> Baselines:
     """Baselines are cached in the store by dataset fingerprint: every worker and server shares them."""
     key = fingerprint(dataset)
@@ -213,38 +148,8 @@ def _baselines(store: RunStore, dataset: Dataset) -> Baselines:
     if cached is not None:
         return {name: {k: (math.nan if v is None else float(v)) for k, v in scores.items()} for name, scores in cached.items()}
     value = compute_baselines(dataset)
-    store.put_baselines(key, clean_json(value))
+    store.put_baselines(key, json_safe(value))
     return value
-
-
-def _result_extra(result: RunResult, dataset: Dataset, resolution: int) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    if dataset.is_2d and result.model is not None and result.history:
-        extra["surface"] = boundary_surface(dataset, result.model, resolution)
-    return extra
-
-
-def _finish_training(
-    store: RunStore,
-    run_id: str,
-    result: RunResult,
-    dataset: Dataset,
-    extra: dict[str, Any],
-    resolution: int = SURFACE_RESOLUTION,
-) -> None:
-    payload = result.to_dict()
-    store.finish(
-        run_id,
-        status=result.status,
-        history=payload["history"],
-        best_epoch=result.best_epoch,
-        kept_epoch=result.kept_epoch,
-        test=payload["test"],
-        baselines=payload["baselines"],
-        diagnosis=payload["diagnosis"],
-        extra=clean_json(_result_extra(result, dataset, resolution) | extra),
-        model_state=_model_bytes(result),
-    )
 
 
 def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
@@ -254,7 +159,7 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
         baselines = _baselines(store, dataset)
         live = LiveSurface(dataset, progress)
         result = run_experiment(dataset, hp, stop_event=stop, on_epoch=progress.epoch, on_model=live, baselines=baselines)
-        _finish_training(store, spec.run_id, result, dataset, {}, live.final_resolution())
+        record_result(store, spec.run_id, result, dataset, {}, live.final_resolution())
     elif spec.kind == "fix":
         baselines = _baselines(store, dataset)
 
@@ -272,7 +177,7 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
             on_epoch=on_epoch,
             on_model=(live := LiveSurface(dataset, progress)),
         )
-        _finish_training(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()}, live.final_resolution())
+        record_result(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()}, live.final_resolution())
     elif spec.kind == "lr_find":
         found = find_learning_rate(dataset, hp)
         store.finish(spec.run_id, status="completed", history=[], extra={"lr_find": found.to_dict()})
@@ -324,6 +229,6 @@ def run_job(spec: JobSpec) -> str:
 
 def warm_up() -> int:
     """Run once in each new worker: import torch and the training code before the first real job."""
-    from core.training.trainer import configure_threads
+    from core.training.optim import configure_threads
 
     return configure_threads()
