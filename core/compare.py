@@ -124,34 +124,47 @@ def overlay_figure(
     what = "loss" if metric == "loss" else metric_name
     fig = go.Figure()
     for index, (run, name) in enumerate(zip(runs, names, strict=True)):
-        color, group = run_color(index), f"run{index}"
-        history = History.from_dicts(run.history or [])
-        epochs = [r.epoch for r in history]
-        train, val = history[f"train_{metric}"], history[f"val_{metric}"]
+        _overlay_run(fig, run, name, index, metric, what)
+    _overlay_layout(fig, metric, metric_name, what)
+    if metric == "loss" and log_scale:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def _overlay_run(fig: go.Figure, run: StoredRun, name: str, index: int, metric: str, what: str) -> None:
+    """One run's validation (solid) and training (dashed) curves, its best and kept epochs marked."""
+    color, group = run_color(index), f"run{index}"
+    history = History.from_dicts(run.history or [])
+    epochs = [r.epoch for r in history]
+    train, val = history[f"train_{metric}"], history[f"val_{metric}"]
+    fig.add_scatter(
+        x=epochs, y=val, mode="lines", name=name, legendgroup=group, line={"color": color, "width": 2.5},
+        hovertemplate=f"{name}<br>epoch %{{x}}<br>validation {what} %{{y:.4g}}<extra></extra>",
+    )  # fmt: skip
+    fig.add_scatter(
+        x=epochs, y=train, mode="lines", name=f"{name} (training)", legendgroup=group, showlegend=False,
+        line={"color": color, "width": 1.5, "dash": "dash"}, opacity=0.8,
+        hovertemplate=f"{name}<br>epoch %{{x}}<br>training {what} %{{y:.4g}}<extra></extra>",
+    )  # fmt: skip
+    marks = [("best", run.best_epoch, "star", 15)]
+    if run.kept_epoch and run.kept_epoch != run.best_epoch:
+        marks.append(("kept", run.kept_epoch, "circle-open", 13))
+    for word, epoch, symbol, size in marks:
+        if not epoch or not 0 < epoch <= len(history):
+            continue
+        value = val[epoch - 1]
+        if not math.isfinite(value):
+            continue
         fig.add_scatter(
-            x=epochs, y=val, mode="lines", name=name, legendgroup=group, line={"color": color, "width": 2.5},
-            hovertemplate=f"{name}<br>epoch %{{x}}<br>validation {what} %{{y:.4g}}<extra></extra>",
+            x=[epoch], y=[value], mode="markers", name=f"{name} {word} epoch {epoch}", legendgroup=group,
+            showlegend=False, meta=word,
+            marker={"color": color, "symbol": symbol, "size": size, "line": _outline(color, symbol)},
+            hovertemplate=f"{name}<br>{word} epoch {epoch}<br>validation {what} %{{y:.4g}}<extra></extra>",
         )  # fmt: skip
-        fig.add_scatter(
-            x=epochs, y=train, mode="lines", name=f"{name} (training)", legendgroup=group, showlegend=False,
-            line={"color": color, "width": 1.5, "dash": "dash"}, opacity=0.8,
-            hovertemplate=f"{name}<br>epoch %{{x}}<br>training {what} %{{y:.4g}}<extra></extra>",
-        )  # fmt: skip
-        marks = [("best", run.best_epoch, "star", 15)]
-        if run.kept_epoch and run.kept_epoch != run.best_epoch:
-            marks.append(("kept", run.kept_epoch, "circle-open", 13))
-        for word, epoch, symbol, size in marks:
-            if not epoch or not 0 < epoch <= len(history):
-                continue
-            value = val[epoch - 1]
-            if not math.isfinite(value):
-                continue
-            fig.add_scatter(
-                x=[epoch], y=[value], mode="markers", name=f"{name} {word} epoch {epoch}", legendgroup=group,
-                showlegend=False, meta=word,
-                marker={"color": color, "symbol": symbol, "size": size, "line": _outline(color, symbol)},
-                hovertemplate=f"{name}<br>{word} epoch {epoch}<br>validation {what} %{{y:.4g}}<extra></extra>",
-            )  # fmt: skip
+
+
+def _overlay_layout(fig: go.Figure, metric: str, metric_name: str, what: str) -> None:
+    """The overlay's title (which marks it shows), axis titles, size and legend."""
     shown = "Loss" if metric == "loss" else metric_name if metric_name == "R²" else metric_name.capitalize()
     kept_marks = any(t.meta == "kept" for t in fig.data)
     title = f"{shown}: validation solid, training dashed, ★ best epoch" + (", ○ kept" if kept_marks else "")
@@ -164,9 +177,6 @@ def overlay_figure(
         legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0},
         hovermode="closest",
     )
-    if metric == "loss" and log_scale:
-        fig.update_yaxes(type="log")
-    return fig
 
 
 # ---------------------------------------------------------------- the knobs that differ

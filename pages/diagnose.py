@@ -13,8 +13,8 @@ from core.figures.charts import loss_figure, metric_figure
 from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict
 
-# The sample logs the tests read too: each laid out exactly as its logger writes it.
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "tests" / "logs"
+# Example logs the page offers (the tests read them too): each laid out exactly as its logger writes it.
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "ui" / "assets" / "example_logs"
 EXAMPLES = {
     "Keras CSVLogger: a classifier that overfits": "keras_overfitting.csv",
     "Keras CSVLogger: regression (mae) with a learning-rate schedule": "keras_regression_mae.csv",

@@ -7,31 +7,20 @@ draws them. Every trial is also a run in the run store (kind "trial"), so the Co
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from dataclasses import fields
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core.figures.charts import importance_figure, tune_history_figure, tune_parallel_figure, validation_curve_figure
-from core.hyperparameters import KNOBS, Hyperparameters, search_space_defaults
+from core.hyperparameters import KNOBS, search_space_defaults
 from core.store import studies
-from core.tuning.study import PRUNERS, STRATEGIES, TrialOutcome, TuneError, TuneSettings, importances, parse_space, read_trials
-from core.workers.spec import submit_run
-from ui import data_picker, session, state
-from ui.choice import DataChoice
+from core.tuning.study import TrialOutcome, TuneSettings, importances, parse_space, read_trials
+from ui import data_picker, session, state, tune_form
 from ui.text import plain
 
 POLL_SECONDS = 1.0
-STRATEGY_WORDS = {"grid": "Grid search", "random": "Random search", "tpe": "Bayesian optimization (TPE)"}
-PRUNER_WORDS = {
-    "diagnosis": "Diagnosis: stop trials that diverge, stay unstable, or cannot beat a trivial model",
-    "median": "Median: stop trials worse than the median of earlier trials at the same epoch",
-    "none": "None: every trial trains to its end",
-}
-DEFAULT_KNOBS = ["learning_rate", "width", "dropout"]
 ACTIVE = ("queued", "running")
 
 ws = session.workspace()
@@ -40,97 +29,14 @@ pool = session.executor()
 session.init_knobs()
 choice = data_picker.dataset_widgets(int(state.widget_value(session.hp_key("seed"), 0)))
 session.remember_knobs()
-knobs = session.remembered()
-try:
-    base_hp: Hyperparameters | None = Hyperparameters(**{f.name: knobs[session.hp_key(f.name)] for f in fields(Hyperparameters)})
-except (KeyError, TypeError, ValueError) as exc:
-    base_hp = None
-    st.error(f"The knobs on the Train page are not valid: {plain(str(exc))}")
+base_hp = tune_form.base_hyperparameters(session.remembered())
 storage = studies.storage_url(store.url)
 
 st.title("Tune: search the hyperparameters")
-st.caption(
-    "Hyperparameters are chosen, not learned: a search trains one network per setting (a *trial*) and keeps the one "
-    "with the lowest validation loss. **Grid** tries every combination of a few values, **random** samples the "
-    "ranges, **Bayesian (TPE)** samples where earlier trials did well. The knobs you do not search keep their "
-    "values from the Train page."
-)
+st.caption(tune_form.INTRO)
 
 space_defaults = search_space_defaults()
-searchable = [name for name in KNOBS if name in space_defaults]
-chosen = st.multiselect(
-    "Knobs to search",
-    searchable,
-    default=[n for n in DEFAULT_KNOBS if n in searchable],
-    format_func=lambda n: KNOBS[n].label,
-    key="tune_knobs",
-)
-
-
-def _range_text(name: str) -> str | None:
-    """One knob's range from its widgets, in the CLI's --search syntax (core.tuning.study.parse_space checks it)."""
-    default = space_defaults[name]
-    label = KNOBS[name].label
-    if default.kind in ("choice", "bool"):
-        options = list(default.choices)
-        picked = st.multiselect(label, options, default=options, key=f"tune_{name}_choices", format_func=str)
-        return f"{name}=" + "|".join(str(v).lower() if isinstance(v, bool) else str(v) for v in picked) if picked else None
-    left, right, note = st.columns([2, 2, 3], vertical_alignment="bottom")
-    is_int = default.kind == "int"
-    low_default, high_default = float(default.low or 0), float(default.high or 0)
-    low = left.number_input(
-        f"{label}: from",
-        value=int(low_default) if is_int else low_default,
-        format="%d" if is_int else "%g",
-        key=f"tune_{name}_low",
-    )
-    high = right.number_input(
-        f"{label}: to",
-        value=int(high_default) if is_int else high_default,
-        format="%d" if is_int else "%g",
-        key=f"tune_{name}_high",
-    )
-    note.caption("searched on a log scale" if default.log else ("whole numbers" if is_int else "searched evenly"))
-    return f"{name}={low:g}:{high:g}" + (":log" if default.log else "")
-
-
-with st.container(border=True, key="tune_space"):
-    texts = [t for t in (_range_text(name) for name in chosen) if t]
-left, middle, right = st.columns(3)
-strategy = left.radio(
-    "Strategy", STRATEGIES, index=STRATEGIES.index("tpe"), format_func=STRATEGY_WORDS.__getitem__, key="tune_strategy"
-)
-trials = int(middle.number_input("Trials (budget)", min_value=1, max_value=200, value=12, step=1, key="tune_trials"))
-minutes = float(
-    middle.number_input("Minutes (budget, 0 = no limit)", min_value=0.0, max_value=120.0, value=0.0, step=1.0, key="tune_minutes")
-)
-pruner = right.radio(
-    "Pruning", PRUNERS, index=PRUNERS.index("diagnosis"), format_func=PRUNER_WORDS.__getitem__, key="tune_pruner"
-)
-
-settings: TuneSettings | None = None
-problem = None
-if not texts:
-    problem = "Pick at least one knob to search."
-else:
-    try:
-        # The sliders of learning rate, batch size, width and weight decay offer a ladder of values: the
-        # page searches that ladder, so that "Apply best" can put the best trial's values on the sliders.
-        space = {
-            name: dataclasses.replace(dim, ladder=bool(KNOBS[name].steps)) for name, dim in parse_space(",".join(texts)).items()
-        }
-        settings = TuneSettings(
-            strategy=strategy,
-            n_trials=trials,
-            timeout_s=minutes * 60 or None,
-            pruner=pruner,
-            seed=base_hp.seed if base_hp else 0,
-            space=space,
-        )
-    except (TuneError, ValueError) as exc:
-        problem = str(exc)
-if problem:
-    st.warning(plain(problem))
+settings, texts = tune_form.search_form(base_hp)
 
 searches = [s for s in studies.workspace_studies(storage, ws) if s.attrs.get("kind", "search") == "search"]
 current = searches[0] if searches else None
@@ -138,37 +44,11 @@ jobs = [store.get(run_id) for run_id in (current.attrs.get("runs", []) if curren
 running = any(j is not None and j.status in ACTIVE for j in jobs)
 
 
-def start(
-    settings: TuneSettings,
-    hp: Hyperparameters,
-    data: DataChoice,
-    *,
-    kind: str = "search",
-    extra: dict[str, Any] | None = None,
-) -> None:
-    name = studies.new_study_name(ws)
-    workers = max(1, min(int(getattr(pool, "workers", 2)), settings.n_trials))
-    studies.create(storage, name, {"kind": kind, "settings": _settings_dict(settings), "dataset": data.spec, **(extra or {})})
-    run_ids = []
-    options = {"settings": _settings_dict(settings), "study": name, "storage": storage}
-    for _ in range(workers):
-        spec = submit_run(store, workspace=ws, kind="tune", dataset=data.dataset, hp=hp, spec=data.spec, options=options)
-        run_ids.append(spec.run_id)
-        session.session_jobs().add(spec.run_id)
-        pool.submit(spec)
-    studies.set_attr(storage, name, "runs", run_ids)
-    st.rerun()
-
-
-def _settings_dict(settings: TuneSettings) -> dict[str, Any]:
-    return settings.to_dict()
-
-
 buttons = st.columns([1, 1, 4], vertical_alignment="center")
 ready = settings is not None and base_hp is not None and choice is not None and not running
 if buttons[0].button("Start search", key="tune_start", type="primary", disabled=not ready) and ready:
     assert settings is not None and base_hp is not None and choice is not None
-    start(settings, base_hp, choice)
+    tune_form.start(storage, settings, base_hp, choice)
 if buttons[1].button("Stop", key="tune_stop", disabled=not running):
     for job in jobs:
         if job is not None and job.status in ACTIVE:
@@ -224,7 +104,7 @@ def draw(trials: list[TrialOutcome], *, live: bool) -> None:
     done = sum(t.state in ("complete", "pruned", "failed") for t in trials)
     pruned = sum(t.state == "pruned" for t in trials)
     settings_text = current.attrs.get("settings", {})
-    words = STRATEGY_WORDS.get(settings_text.get("strategy", ""), "search")
+    words = tune_form.STRATEGY_WORDS.get(settings_text.get("strategy", ""), "search")
     total = settings_text.get("n_trials", "?")
     line = f"{words}: {done} of {total} trials finished ({pruned} pruned)"
     if live:
@@ -282,7 +162,9 @@ if current is not None and best is not None and not running:
         one = parse_space(one_knob_space(knob))
         fixed = base_hp.replace(**{k: v for k, v in best.params.items() if k != knob})
         curve_settings = TuneSettings(strategy="grid", n_trials=5, pruner="none", seed=fixed.seed, space=one, grid_points=5)
-        start(curve_settings, fixed, choice, kind="validation_curve", extra={"parent": current.name, "knob": knob})
+        tune_form.start(
+            storage, curve_settings, fixed, choice, kind="validation_curve", extra={"parent": current.name, "knob": knob}
+        )
     if curve is not None:
         points = read_trials(storage, curve.name)
         fixed_knobs = {k: v for k, v in best.params.items() if k != knob}
@@ -290,8 +172,8 @@ if current is not None and best is not None and not running:
         if curve_running:
             st.caption(f"Drawing: {sum(t.state == 'complete' for t in points)} of 5 points so far.")
 
-# While the search runs this script run stays here and redraws the trials as they finish.
-if running:
+def follow(trials_now: list[TrialOutcome]) -> None:
+    """While the search runs this script run stays here and redraws the trials as they finish."""
     seen = (len(trials_now), sum(t.state != "running" for t in trials_now))
     while True:
         time.sleep(POLL_SECONDS)
@@ -304,6 +186,11 @@ if running:
             draw(fresh, live=True)
         if not still:
             st.rerun()
+
+
+# --- live updates while the search runs, or while a validation curve is drawn
+if running:
+    follow(trials_now)
 elif current is not None and best is not None and curve_running:
     time.sleep(2 * POLL_SECONDS)  # a validation curve is being drawn: look again, as a search does
     st.rerun()

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGS = ROOT / "tests" / "logs"
+LOGS = ROOT / "ui" / "assets" / "example_logs"  # the examples the Diagnose page offers
 
 
 def _open() -> AppTest:

@@ -339,7 +339,7 @@ def test_scenario_earns_its_verdict(name, tmp_path, capsys):
 
 # ---------------------------------------------------------------- diagnose: logs from other tools
 
-LOGS = Path(__file__).resolve().parent / "logs"
+LOGS = Path(__file__).resolve().parents[1] / "ui" / "assets" / "example_logs"  # the Diagnose page's examples
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ def test_bad_epoch_cell_is_a_data_error(tmp_path, text):
 
 # ---------------------------------------------------------------- read_training_log: the sample logs
 
-LOGS = Path(__file__).resolve().parent / "logs"
+LOGS = Path(__file__).resolve().parents[1] / "ui" / "assets" / "example_logs"  # the Diagnose page's examples
 
 
 def _csv_rows(name: str) -> list[dict[str, str]]:

@@ -20,8 +20,9 @@ from core.experiments.baselines import fingerprint
 from core.experiments.results import LearningCurveResult, LrFinderResult, interpret
 from core.figures.charts import learning_curve_figure, lr_finder_figure
 from core.hyperparameters import Hyperparameters
-from core.workers.spec import LABELS, submit_run
+from core.workers.spec import LABELS
 from ui import runs, session, state
+from ui.jobs import start_job
 from ui.knobs import apply_value
 from ui.text import plain
 
@@ -137,10 +138,7 @@ def panels(choice: DataChoice | None, hp: Hyperparameters | None) -> dict[str, s
         busy = view is not None and view.active
         if column.button(label, key=kind, disabled=not ready or busy, help=help_text) and ready and not busy:
             assert choice is not None and hp is not None
-            store, ws = session.store(), session.workspace()
-            spec = submit_run(store, workspace=ws, kind=kind, dataset=choice.dataset, hp=hp, spec=choice.spec)
-            session.session_jobs().add(spec.run_id)
-            session.executor().submit(spec)
+            start_job(kind, choice, hp)
             view = _latest(kind)
         if view is None:
             continue

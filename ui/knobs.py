@@ -45,6 +45,22 @@ def apply_scenario() -> None:
         set_knob("dataset_name" if key == "name" else key, preset["dataset"][key])
 
 
+def scenario_picker() -> None:
+    """The sidebar's teaching presets: picking one sets the dataset and the knobs (apply_scenario)."""
+    st.sidebar.selectbox(
+        "Teaching scenario",
+        list(SCENARIOS),
+        index=None,
+        placeholder="Pick a preset…",
+        key=state.SCENARIO.key,
+        on_change=apply_scenario,
+        format_func=lambda name: f"{name.replace('_', ' ')}",
+        help="Presets that show one fit problem each. They set the dataset and the knobs.",
+    )
+    if scenario := state.SCENARIO.get():
+        st.sidebar.caption(SCENARIOS[scenario]["description"])
+
+
 def _fmt_number(value: float) -> str:
     return f"{value:g}"
 

@@ -11,173 +11,68 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.data.dataset import BUILTIN, DataError, load_builtin, load_csv
+from core.cli.parser import UsageError, build_parser
+from core.data.dataset import DataError, load_builtin, load_csv
 from core.diagnosis import Recommendation
-from core.experiments.fix import DEFAULT_ROUNDS, MAX_ROUNDS, fix_run
-from core.experiments.learning_curve import DEFAULT_FRACTIONS, LearningCurveError, learning_curve
-from core.experiments.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, LrFinderError, find_learning_rate
+from core.experiments.fix import fix_run
+from core.experiments.learning_curve import LearningCurveError, learning_curve
+from core.experiments.lr_finder import LrFinderError, find_learning_rate
 from core.experiments.results import LearningCurvePoint, interpret
 from core.experiments.run import RunResult, run_experiment
-from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperparameters, flag_help, parse_value
+from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperparameters
 from core.jsonsafe import json_safe
 from core.logs.reader import diagnose_log, read_training_log
 from core.recording import open_run, record_result
 from core.store.runs import RunStore, StoreError, masked, normalize_url, valid_workspace_id
 from core.training.trainer import EpochRecord
 
+if TYPE_CHECKING:
+    from core.tuning.study import TrialOutcome, TuneResult, TuneSettings
+
 EXIT_BAD_INPUT = 2
-CLI_WORKSPACE = "cli-runs"  # a valid dashboard workspace id: ?ws=cli-runs shows the CLI's runs
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def _hp_type(name: str) -> Callable[[str], Any]:
-    """The argparse type of --NAME: the field's own parsing and range check, so a bad value names the range."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse_value(name, text)
-        except HyperparameterError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = name
-    return convert
-
-
-def _add_hyperparameter_flags(group: argparse._ArgumentGroup) -> None:
-    """One flag per Hyperparameters field (--learning-rate ...), typed, ranged and explained by its metadata."""
-    for name, knob in KNOBS.items():
-        flag = "--" + name.replace("_", "-")
-        if knob.kind == "bool":
-            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, help=flag_help(name))
-        elif knob.kind == "choice":
-            group.add_argument(flag, dest=name, choices=knob.choices, help=flag_help(name))
-        else:
-            group.add_argument(flag, dest=name, type=_hp_type(name), help=flag_help(name))
-
-
-def _add_train_options(p: argparse.ArgumentParser) -> None:
-    source = p.add_argument_group("data (one of --dataset, --csv, or a --scenario's dataset)")
-    source.add_argument("--dataset", choices=BUILTIN, help="built-in dataset")
-    source.add_argument("--samples", type=int, help="rows for synthetic datasets (default 1000)")
-    source.add_argument("--noise", type=float, help="noise for synthetic datasets (default 0.2)")
-    source.add_argument("--csv", metavar="PATH", help="a CSV file")
-    source.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
-    source.add_argument("--task", choices=("classification", "regression"), help="override the detected task of a CSV target")
-    source.add_argument("--exclude", metavar="COL[,COL]", help="CSV columns to leave out of the features, comma-separated")
-    knobs = p.add_argument_group("hyperparameters (explicit flags override a --scenario)")
-    _add_hyperparameter_flags(knobs)
-    p.add_argument("--scenario", choices=tuple(SCENARIOS), help="a teaching preset: dataset and hyperparameters")
-    p.add_argument("--json", metavar="PATH|-", help="write the result as JSON to PATH, or '-' for stdout")
-
-
-def _add_store_options(p: argparse.ArgumentParser) -> None:
-    group = p.add_argument_group("run store")
-    group.add_argument(
-        "--db",
-        metavar="URL",
-        help="also save the finished run to this run store: sqlite:///PATH, a file path, or postgresql://USER@HOST:PORT/DB",
-    )
-    group.add_argument(
-        "--workspace",
-        metavar="ID",
-        default=CLI_WORKSPACE,
-        help=f"the store workspace to save under (default {CLI_WORKSPACE}; the dashboard shows a workspace's runs at ?ws=ID)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m core", description="FitLab: train a network, see why it fits badly.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    train = commands.add_parser("train", help="train a network and diagnose the run")
-    _add_train_options(train)
-    _add_store_options(train)
-    train.add_argument(
-        "--save-model",
-        metavar="PATH.pt",
-        help="save the trained model: its parameters (a state_dict) to PATH.pt, its hyperparameters and "
-        "preprocessing to PATH.json beside it (for `predict`)",
-    )
-    predict = commands.add_parser("predict", help="predict new rows with a model saved by `train --save-model`")
-    predict.add_argument("--model", required=True, metavar="PATH.pt", help="the model's parameters (state_dict)")
-    predict.add_argument("--config", required=True, metavar="PATH.json", help="the model's hyperparameters and preprocessing")
-    predict.add_argument("--csv", required=True, metavar="PATH", help="the rows to predict: a CSV with the training columns")
-    predict.add_argument("--out", metavar="PATH", help="write the predictions CSV here instead of to stdout")
-    diag = commands.add_parser(
-        "diagnose", help="diagnose a per-epoch log: Keras CSVLogger, Lightning metrics.csv, or epoch,train_loss,val_loss"
-    )
-    diag.add_argument("--history", required=True, metavar="LOG.csv")
-    diag.add_argument("--json", metavar="PATH|-")
-    fix = commands.add_parser("fix", help="Fix it for me: train, diagnose, apply the top advice, repeat")
-    _add_train_options(fix)
-    _add_store_options(fix)
-    fix.add_argument(
-        "--rounds",
-        type=int,
-        default=DEFAULT_ROUNDS,
-        help=f"fixes to try after the first run, 1..{MAX_ROUNDS} (default {DEFAULT_ROUNDS})",
-    )
-    lr_find = commands.add_parser("lr-find", help="learning-rate range test: sweep the learning rate, suggest one")
-    _add_train_options(lr_find)
-    sweep = lr_find.add_argument_group("sweep")
-    sweep.add_argument("--start", type=float, default=DEFAULT_START, help=f"first learning rate (default {DEFAULT_START:g})")
-    sweep.add_argument("--end", type=float, default=DEFAULT_END, help=f"last learning rate (default {DEFAULT_END:g})")
-    sweep.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"mini-batches in the sweep (default {DEFAULT_STEPS})")
-    curve = commands.add_parser("learning-curve", help="would more data help? train on growing shares of the training set")
-    _add_train_options(curve)
-    shares = curve.add_argument_group("learning curve")
-    shares.add_argument(
-        "--fractions",
-        default=",".join(f"{f:g}" for f in DEFAULT_FRACTIONS),
-        help="shares of the training set, increasing, comma-separated (default %(default)s)",
-    )
-    shares.add_argument(
-        "--equal-steps",
-        dest="equal_steps",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="give every share as many optimizer steps as the full set (scales epochs and patience; default on)",
-    )
-    tune = commands.add_parser(
-        "tune", help="hyperparameter search with Optuna: grid, random or Bayesian (TPE), pruned by the diagnosis"
-    )
-    _add_train_options(tune)
-    search = tune.add_argument_group("search")
-    search.add_argument("--strategy", choices=("grid", "random", "tpe"), default="tpe", help="sampler (default tpe: Bayesian)")
-    search.add_argument("--trials", type=int, default=20, help="trials in the whole study, all processes together (default 20)")
-    search.add_argument("--timeout", type=float, metavar="S", help="stop starting trials after S seconds")
-    search.add_argument(
-        "--search",
-        metavar="SPACE",
-        help="knobs and ranges: learning_rate=1e-4:1e-1:log,width=16:512,optimizer=adam|sgd "
-        "(default: learning rate, width, depth, dropout, weight decay over their full ranges)",
-    )
-    search.add_argument("--pruner", choices=("none", "median", "diagnosis"), default="diagnosis", help="(default diagnosis)")
-    search.add_argument("--grid-points", type=int, default=3, help="values per numeric knob in a grid search (default 3)")
-    search.add_argument("--warmup", type=int, default=10, help="epochs before a trial may be pruned (default 10)")
-    search.add_argument(
-        "--storage", metavar="URL", help="Optuna RDB storage (sqlite:///file.db, postgresql://...): processes join one study"
-    )
-    search.add_argument("--study", metavar="NAME", help="the study's name in --storage")
-    _add_store_options(tune)
-    return parser
 
 
 def _tune(args: argparse.Namespace) -> None:
-    from core.tuning.study import TuneError, TuneSettings, default_space, parse_space, run_study
+    from core.tuning.study import TuneError, run_study
+
+    settings = _tune_settings(args)
+    hp, dataset = _setup(args)
+    settings.seed = hp.seed
+    store = None
+    if args.db:
+        if not valid_workspace_id(args.workspace):
+            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        store = RunStore(args.db)
+    storage = normalize_url(args.storage) if args.storage else None
+    try:
+        result = run_study(
+            dataset,
+            hp,
+            settings,
+            storage=storage,
+            study_name=args.study,
+            store=store,
+            workspace=args.workspace if store else None,
+            dataset_spec=_data_spec(args, dataset, hp.seed),
+            on_trial=_print_trial,
+        )
+    except TuneError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _write_json(args.json, result.to_dict())
+    if args.json != "-":
+        _print_tune_summary(result)
+
+
+def _tune_settings(args: argparse.Namespace) -> TuneSettings:
+    """The search `tune` was asked for, checked before any data is loaded."""
+    from core.tuning.study import TuneError, TuneSettings, default_space, parse_space
 
     if args.storage and not args.study:
         raise UsageError("--storage needs --study NAME (the processes of one search share a name)")
@@ -200,53 +95,32 @@ def _tune(args: argparse.Namespace) -> None:
         settings.check()
     except TuneError as exc:
         raise UsageError(str(exc)) from None
-    hp, dataset = _setup(args)
-    settings.seed = hp.seed
-    store = None
-    if args.db:
-        if not valid_workspace_id(args.workspace):
-            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
-        store = RunStore(args.db)
-    storage = normalize_url(args.storage) if args.storage else None
+    return settings
 
-    def report(trial: Any) -> None:
-        value = "-" if trial.value is None else f"{trial.value:.4g}"
-        print(
-            f"trial {trial.number:>3}  {trial.state:<8} {value:>8}  {_params_text(trial.params)}  {trial.reason or ''}",
-            file=sys.stderr,
-        )
 
-    try:
-        result = run_study(
-            dataset,
-            hp,
-            settings,
-            storage=storage,
-            study_name=args.study,
-            store=store,
-            workspace=args.workspace if store else None,
-            dataset_spec=_data_spec(args, dataset, hp.seed),
-            on_trial=report,
-        )
-    except TuneError as exc:
-        raise UsageError(str(exc)) from None
-    if args.json:
-        _write_json(args.json, result.to_dict())
-    if args.json != "-":
-        states = result.to_dict()["states"]
+def _print_trial(trial: TrialOutcome) -> None:
+    """One line on stderr per finished trial."""
+    value = "-" if trial.value is None else f"{trial.value:.4g}"
+    print(
+        f"trial {trial.number:>3}  {trial.state:<8} {value:>8}  {_params_text(trial.params)}  {trial.reason or ''}",
+        file=sys.stderr,
+    )
+
+
+def _print_tune_summary(result: TuneResult) -> None:
+    states = result.to_dict()["states"]
+    print(
+        f"{result.strategy} search, {len(result.trials)} trials: {states['complete']} complete, {states['pruned']} pruned, "
+        f"{states['failed']} failed ({result.seconds:.1f} s)"
+    )
+    if result.note:
+        print(f"note: {result.note}")
+    if result.best is not None:
         print(
-            f"{result.strategy} search, {len(result.trials)} trials: {states['complete']} complete, {states['pruned']} pruned, "
-            f"{states['failed']} failed ({result.seconds:.1f} s)"
+            f"best: trial {result.best.number}, kept validation loss {result.best.value:.4g}: {_params_text(result.best_params)}"
         )
-        if result.note:
-            print(f"note: {result.note}")
-        if result.best is not None:
-            print(
-                f"best: trial {result.best.number}, kept validation loss {result.best.value:.4g}: "
-                f"{_params_text(result.best_params)}"
-            )
-        else:
-            print("best: none (no trial completed)")
+    else:
+        print("best: none (no trial completed)")
 
 
 def _params_text(params: dict[str, Any]) -> str:

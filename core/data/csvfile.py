@@ -432,14 +432,8 @@ def _parser_message(message: str) -> str:
     return f"could not read the file as CSV: {message.splitlines()[0] if message else 'unknown parser error'}"
 
 
-def read_table(source: str | os.PathLike[str] | bytes | BinaryIO, *, progress: Progress | None = None) -> CsvTable:
-    """Read a CSV from a path, bytes or a file object; a DataError with one sentence when it cannot be."""
-
-    def report(fraction: float, what: str) -> None:
-        if progress is not None:
-            progress(fraction, what)
-
-    report(0.0, "checking what kind of file this is")
+def _decoded_text(source: str | os.PathLike[str] | bytes | BinaryIO) -> tuple[str, str, list[str]]:
+    """(text with "\\n" line ends, encoding name, notes): refuses empty files and files that are no CSV."""
     content = read_bytes(source)
     if not content.strip():
         raise DataError("the file is empty")
@@ -451,57 +445,79 @@ def read_table(source: str | os.PathLike[str] | bytes | BinaryIO, *, progress: P
         raise DataError("the file is empty")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    report(0.1, "detecting the delimiter and the decimal mark")
+    return text, encoding, notes
+
+
+def _delimiter(text: str) -> tuple[str, str, int]:
+    """(delimiter, text, lines dropped from its top): Excel's "sep=;" first line names the delimiter."""
     first_line, _, rest = text.partition("\n")
-    line_offset = 0
     declared = re.fullmatch(r'"?sep=(.)"?,*\s*', first_line.strip(), flags=re.IGNORECASE)
     if declared:  # Excel's "sep=;" line names the delimiter
-        delimiter, text, line_offset = declared.group(1), rest, 1
+        return declared.group(1), rest, 1
+    return sniff_delimiter(text), text, 0
+
+
+def _check_layout(layout: _Layout, delimiter: str, line_offset: int, notes: list[str]) -> list[int]:
+    """The 1-based line numbers of the rows to skip; a DataError when the file cannot be read as a table."""
+    if len(layout.header) < 2:
+        raise DataError(
+            "found only one column (no comma, semicolon, tab or pipe separates the values in the first line); "
+            "the file needs at least two columns: one or more features and a target"
+        )
+    if layout.rows == 0 and not layout.bad:
+        raise DataError("the file has a header but no data rows")
+    bad_lines = [line + line_offset for line, _ in layout.bad]
+    if layout.bad:
+        line, fields = layout.bad[0]
+        share = len(layout.bad) / (len(layout.bad) + layout.rows)
+        if share > RAGGED_SHARE and (len(layout.bad) > 1 or layout.rows == 0):
+            raise DataError(
+                f"line {line + line_offset} has {fields} field(s) where the header has {layout.width}, and so do "
+                f"{len(layout.bad) - 1} other line(s) ({share:.0%} of the rows): the rows do not line up with the "
+                f"header; check the delimiter ({DELIMITER_NAMES.get(delimiter, delimiter)}) and the quoting"
+            )
+        notes.append(
+            f"skipped {len(layout.bad)} row(s) whose number of fields does not match the header's "
+            f"{layout.width} (line {_lines(bad_lines)})"
+        )
+    return bad_lines
+
+
+def _column_names(header: list[str], notes: list[str]) -> tuple[bool, list[str]]:
+    """(whether the first line is a header, the column names)."""
+    has_header = not all(_looks_numeric(cell) for cell in header if cell.strip())
+    if has_header:
+        names, name_notes = _header_names(header)
     else:
-        delimiter = sniff_delimiter(text)
-    decimal = sniff_decimal(text, delimiter)
+        names = [f"column {i + 1}" for i in range(len(header))]
+        name_notes = [NO_HEADER_NOTE]
+    notes.extend(name_notes)
+    return has_header, names
+
+
+def _checked_records(
+    text: str, delimiter: str, line_offset: int, progress: Progress | None, notes: list[str]
+) -> tuple[_Layout, list[int], bool, list[str], str]:
+    """The record pass: (layout, skipped lines, has header, column names, the text pandas should parse)."""
     old_limit = csv.field_size_limit(2**31 - 1)
     try:
         layout = _scan(text, delimiter, progress, strict=True)
-        if len(layout.header) < 2:
-            raise DataError(
-                "found only one column (no comma, semicolon, tab or pipe separates the values in the first line); "
-                "the file needs at least two columns: one or more features and a target"
-            )
-        if layout.rows == 0 and not layout.bad:
-            raise DataError("the file has a header but no data rows")
-        bad_lines = [line + line_offset for line, _ in layout.bad]
-        if layout.bad:
-            line, fields = layout.bad[0]
-            share = len(layout.bad) / (len(layout.bad) + layout.rows)
-            if share > RAGGED_SHARE and (len(layout.bad) > 1 or layout.rows == 0):
-                raise DataError(
-                    f"line {line + line_offset} has {fields} field(s) where the header has {layout.width}, and so do "
-                    f"{len(layout.bad) - 1} other line(s) ({share:.0%} of the rows): the rows do not line up with the "
-                    f"header; check the delimiter ({DELIMITER_NAMES.get(delimiter, delimiter)}) and the quoting"
-                )
-            notes.append(
-                f"skipped {len(layout.bad)} row(s) whose number of fields does not match the header's "
-                f"{layout.width} (line {_lines(bad_lines)})"
-            )
-        has_header = not all(_looks_numeric(cell) for cell in layout.header if cell.strip())
-        if has_header:
-            names, name_notes = _header_names(layout.header)
-        else:
-            names = [f"column {i + 1}" for i in range(len(layout.header))]
-            name_notes = [NO_HEADER_NOTE]
-        notes.extend(name_notes)
+        bad_lines = _check_layout(layout, delimiter, line_offset, notes)
+        has_header, names = _column_names(layout.header, notes)
         if layout.blank:
             notes.append(f"skipped {layout.blank} empty row(s)")
         if layout.bad or layout.blank:
             text = _good_records_text(text, delimiter, {line for line, _ in layout.bad})
     finally:
         csv.field_size_limit(old_limit)
-    report(0.6, "parsing values")
+    return layout, bad_lines, has_header, names, text
+
+
+def _parse_frame(text: str, delimiter: str, decimal: str, has_header: bool, names: list[str]) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "loss of data with index_col=False": the empty trailing fields
-            frame = pd.read_csv(
+            return pd.read_csv(
                 io.StringIO(text),
                 sep=delimiter,
                 decimal=decimal,
@@ -515,15 +531,38 @@ def read_table(source: str | os.PathLike[str] | bytes | BinaryIO, *, progress: P
         raise DataError("the file is empty") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataError(_parser_message(str(exc))) from None
-    del text
-    report(0.85, "recognising numbers, booleans and text")
-    trailing = [n for i, n in enumerate(names) if i >= layout.width and frame[n].isna().all()]
+
+
+def _typed_frame(frame: pd.DataFrame, names: list[str], width: int, decimal: str, notes: list[str]) -> pd.DataFrame:
+    """Empty trailing columns dropped, text columns that are numbers or booleans converted."""
+    trailing = [n for i, n in enumerate(names) if i >= width and frame[n].isna().all()]
     if trailing:
         frame = frame.drop(columns=trailing)
         notes.append(f"ignored {len(trailing)} empty column(s) after the last named column (a delimiter at the end of each line)")
     notes.extend(_type_text_columns(frame, decimal))
     if decimal == ",":
         notes.insert(0, "numbers use a decimal comma (1,5 = 1.5)")
+    return frame
+
+
+def read_table(source: str | os.PathLike[str] | bytes | BinaryIO, *, progress: Progress | None = None) -> CsvTable:
+    """Read a CSV from a path, bytes or a file object; a DataError with one sentence when it cannot be."""
+
+    def report(fraction: float, what: str) -> None:
+        if progress is not None:
+            progress(fraction, what)
+
+    report(0.0, "checking what kind of file this is")
+    text, encoding, notes = _decoded_text(source)
+    report(0.1, "detecting the delimiter and the decimal mark")
+    delimiter, text, line_offset = _delimiter(text)
+    decimal = sniff_decimal(text, delimiter)
+    layout, bad_lines, has_header, names, text = _checked_records(text, delimiter, line_offset, progress, notes)
+    report(0.6, "parsing values")
+    frame = _parse_frame(text, delimiter, decimal, has_header, names)
+    del text
+    report(0.85, "recognising numbers, booleans and text")
+    frame = _typed_frame(frame, names, layout.width, decimal, notes)
     if len(frame) == 0:
         raise DataError("the file has a header but no data rows")
     report(1.0, f"read {len(frame):,} rows × {frame.shape[1]:,} columns")

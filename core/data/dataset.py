@@ -467,17 +467,77 @@ def _date_parts(name: str, column: pd.Series, fmt: str) -> pd.DataFrame:
     return pd.DataFrame({k: v.astype(float) for k, v in parts.items()}, index=column.index)
 
 
+@dataclass
+class _FeatureChanges:
+    """What `features` did to the columns, gathered for its notes."""
+
+    dropped: dict[str, list[str]] = field(default_factory=dict)  # reason -> columns
+    dates: list[str] = field(default_factory=list)
+    capped: list[str] = field(default_factory=list)
+    infinite: list[str] = field(default_factory=list)
+    imputed: list[str] = field(default_factory=list)
+
+
+def _feature_column(info: ColumnInfo, column: pd.Series, changes: _FeatureChanges) -> pd.Series | pd.DataFrame:
+    """One usable column as the model's input(s): dates split into parts, numbers and booleans as floats."""
+    name = info.name
+    if info.kind == "date" and info.date_format:
+        date_parts = _date_parts(name, column, info.date_format)
+        changes.dates.append(f"{name!r} ({info.date_order})")
+        unread = int(date_parts.iloc[:, 0].isna().sum() - column.isna().sum())
+        if unread > 0:
+            changes.imputed.append(f"{name!r} ({unread} unreadable date(s))")
+        return date_parts
+    if info.kind == "boolean":
+        column = column.astype("float")
+    elif info.kind == "number":
+        column, overflow = without_too_large(pd.to_numeric(column, errors="coerce").astype(float))
+        if overflow:
+            changes.infinite.append(f"{name!r} ({overflow})")
+    else:
+        column = column.astype("string").astype(object).where(column.notna(), np.nan)
+        if info.distinct > MAX_CATEGORIES:
+            changes.capped.append(f"{name!r} ({info.distinct})")
+    missing = int(column.isna().sum())
+    if missing:
+        changes.imputed.append(f"{name!r} ({missing})")
+    return column
+
+
+def _feature_notes(changes: _FeatureChanges, excluded: list[str]) -> list[str]:
+    notes: list[str] = []
+    if excluded:
+        notes.append(f"left out by you: {_names(excluded)}")
+    for reason, names in changes.dropped.items():
+        notes.append(f"dropped {_names(names)}: {reason}")
+    if changes.dates:
+        notes.append(f"dates in {', '.join(changes.dates)} are turned into year, month, day and weekday inputs")
+    if changes.capped:
+        notes.append(
+            f"many categories in {', '.join(changes.capped)}: the {MAX_CATEGORIES - 1} most frequent values get an input each, "
+            "the rest share one"
+        )
+    infinite, imputed = changes.infinite, changes.imputed
+    if infinite:
+        notes.append(
+            f"values {TOO_LARGE}, treated as missing: {', '.join(infinite[:5])}"
+            + (f" and {len(infinite) - 5} more column(s)" if len(infinite) > 5 else "")
+        )
+    if imputed:
+        notes.append(
+            f"missing feature values filled in (median for numbers, most frequent value otherwise): {', '.join(imputed[:5])}"
+            + (f" and {len(imputed) - 5} more column(s)" if len(imputed) > 5 else "")
+        )
+    return notes
+
+
 def features(
     frame: pd.DataFrame, infos: list[ColumnInfo], target: str, exclude: tuple[str, ...] | list[str] = ()
 ) -> tuple[pd.DataFrame, list[str]]:
     """The feature columns FitLab trains on, ready for `prepare`, and a note for everything it changed."""
-    notes: list[str] = []
     kept: dict[str, pd.Series | pd.DataFrame] = {}
-    dropped: dict[str, list[str]] = {}
-    dates: list[str] = []
-    capped: list[str] = []
-    infinite: list[str] = []
-    imputed: list[str] = []
+    changes = _FeatureChanges()
+    dropped = changes.dropped
     y = frame[target]
     for info in infos:
         name = info.name
@@ -491,50 +551,8 @@ def features(
         if column.equals(y):
             dropped.setdefault("identical to the target (it would give the answer away)", []).append(name)
             continue
-        if info.kind == "date" and info.date_format:
-            date_parts = _date_parts(name, column, info.date_format)
-            kept[name] = date_parts
-            dates.append(f"{name!r} ({info.date_order})")
-            unread = int(date_parts.iloc[:, 0].isna().sum() - column.isna().sum())
-            if unread > 0:
-                imputed.append(f"{name!r} ({unread} unreadable date(s))")
-            continue
-        if info.kind == "boolean":
-            column = column.astype("float")
-        elif info.kind == "number":
-            column, overflow = without_too_large(pd.to_numeric(column, errors="coerce").astype(float))
-            if overflow:
-                infinite.append(f"{name!r} ({overflow})")
-        else:
-            column = column.astype("string").astype(object).where(column.notna(), np.nan)
-            if info.distinct > MAX_CATEGORIES:
-                capped.append(f"{name!r} ({info.distinct})")
-        missing = int(column.isna().sum())
-        if missing:
-            imputed.append(f"{name!r} ({missing})")
-        kept[name] = column
-    excluded = [n for n in exclude if n != target]
-    if excluded:
-        notes.append(f"left out by you: {_names(excluded)}")
-    for reason, names in dropped.items():
-        notes.append(f"dropped {_names(names)}: {reason}")
-    if dates:
-        notes.append(f"dates in {', '.join(dates)} are turned into year, month, day and weekday inputs")
-    if capped:
-        notes.append(
-            f"many categories in {', '.join(capped)}: the {MAX_CATEGORIES - 1} most frequent values get an input each, "
-            "the rest share one"
-        )
-    if infinite:
-        notes.append(
-            f"values {TOO_LARGE}, treated as missing: {', '.join(infinite[:5])}"
-            + (f" and {len(infinite) - 5} more column(s)" if len(infinite) > 5 else "")
-        )
-    if imputed:
-        notes.append(
-            f"missing feature values filled in (median for numbers, most frequent value otherwise): {', '.join(imputed[:5])}"
-            + (f" and {len(imputed) - 5} more column(s)" if len(imputed) > 5 else "")
-        )
+        kept[name] = _feature_column(info, column, changes)
+    notes = _feature_notes(changes, [n for n in exclude if n != target])
     if not kept:
         why = "; ".join(f"{_names(n, 3)} ({r})" for r, n in dropped.items()) if dropped else "there are no other columns"
         raise DataError(f"no usable feature columns besides the target {target!r}: dropped {why}")
@@ -567,6 +585,64 @@ def _sample_rows(index: pd.Index, labels: pd.Series | None, cap: int, seed: int)
     return pd.Index(np.sort(kept))
 
 
+def _check_choices(columns: list[str], target: str, exclude: tuple[str, ...] | list[str], task: str | None) -> None:
+    if target not in columns:
+        raise DataError(f"target column {target!r} not found; columns are: {_column_list(columns)}")
+    unknown = [c for c in exclude if c not in columns]
+    if unknown:
+        raise DataError(f"cannot leave out {_names(unknown)}: no such column; columns are: {_column_list(columns)}")
+    if target in exclude:
+        raise DataError(f"the target column {target!r} cannot also be left out")
+    if task not in (None, "classification", "regression"):
+        raise DataError(f"task must be classification or regression, got {task!r}")
+
+
+def _target_values(frame: pd.DataFrame, target: str, infos: list[ColumnInfo], notes: list[str]) -> pd.Series:
+    """The target's usable values: rows without one (or with one too large for float32) dropped and noted."""
+    target_info = next(i for i in infos if i.name == target)
+    if target_info.kind == "date":
+        raise DataError(f"the target column {target!r} holds dates; pick a column of numbers or labels to predict")
+    y, overflow = without_too_large(frame[target])
+    missing = int(y.isna().sum()) - overflow
+    if missing + overflow == len(y):
+        raise DataError(f"the target column {target!r} has {_no_values(overflow, len(y))}")
+    if missing:
+        notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
+    if overflow:
+        notes.append(f"dropped {overflow} row(s) whose target {target!r} is {TOO_LARGE}")
+    return y[y.notna()]
+
+
+def _choose_task(y: pd.Series, target: str, task: str | None, notes: list[str]) -> str:
+    """The task asked for, else the guessed one (with a note when the guess could go either way)."""
+    guess = guess_task(y)
+    if task is None:
+        task = guess.task
+        if guess.ambiguous:
+            other = "regression" if task == "classification" else "classification"
+            meaning = "amounts" if other == "regression" else "classes"
+            notes.append(
+                f"target {target!r} has {guess.reason}: treated as {task}; if they are {meaning}, choose {other} "
+                f"(CLI: --task {other})"
+            )
+    return task
+
+
+def _task_target(y: pd.Series, target: str, task: str, *, numeric: bool) -> tuple[pd.Series, pd.Series | None]:
+    """(the target as the task needs it, the class labels to stratify a sample by; None for regression)."""
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            example = str(y.iloc[0])[:40]
+            raise DataError(
+                f"regression needs numbers to predict, but target {target!r} holds labels such as {example!r}; "
+                "choose classification"
+            )
+        return y.astype(float), None
+    y = _class_labels(y)
+    _check_classes(y, target, numeric=numeric)
+    return y, y
+
+
 def build_dataset(
     table: CsvTable | pd.DataFrame,
     target: str,
@@ -582,51 +658,11 @@ def build_dataset(
     frame = table.frame if isinstance(table, CsvTable) else table
     notes = list(table.notes) if isinstance(table, CsvTable) else []
     columns = [str(c) for c in frame.columns]
-    if target not in columns:
-        raise DataError(f"target column {target!r} not found; columns are: {_column_list(columns)}")
-    unknown = [c for c in exclude if c not in columns]
-    if unknown:
-        raise DataError(f"cannot leave out {_names(unknown)}: no such column; columns are: {_column_list(columns)}")
-    if target in exclude:
-        raise DataError(f"the target column {target!r} cannot also be left out")
-    if task not in (None, "classification", "regression"):
-        raise DataError(f"task must be classification or regression, got {task!r}")
+    _check_choices(columns, target, exclude, task)
     infos = infos if infos is not None else analyze_columns(frame)
-    target_info = next(i for i in infos if i.name == target)
-    if target_info.kind == "date":
-        raise DataError(f"the target column {target!r} holds dates; pick a column of numbers or labels to predict")
-    y, overflow = without_too_large(frame[target])
-    missing = int(y.isna().sum()) - overflow
-    if missing + overflow == len(y):
-        raise DataError(f"the target column {target!r} has {_no_values(overflow, len(y))}")
-    if missing:
-        notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
-    if overflow:
-        notes.append(f"dropped {overflow} row(s) whose target {target!r} is {TOO_LARGE}")
-    y = y[y.notna()]
-    guess = guess_task(y)
-    if task is None:
-        task = guess.task
-        if guess.ambiguous:
-            other = "regression" if task == "classification" else "classification"
-            meaning = "amounts" if other == "regression" else "classes"
-            notes.append(
-                f"target {target!r} has {guess.reason}: treated as {task}; if they are {meaning}, choose {other} "
-                f"(CLI: --task {other})"
-            )
-    if task == "regression":
-        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-            example = str(y.iloc[0])[:40]
-            raise DataError(
-                f"regression needs numbers to predict, but target {target!r} holds labels such as {example!r}; "
-                "choose classification"
-            )
-        y = y.astype(float)
-        labels = None
-    else:
-        y = _class_labels(y)
-        labels = y
-        _check_classes(y, target, numeric=pd.api.types.is_numeric_dtype(frame[target]))
+    y = _target_values(frame, target, infos, notes)
+    task = _choose_task(y, target, task, notes)
+    y, labels = _task_target(y, target, task, numeric=pd.api.types.is_numeric_dtype(frame[target]))
     if len(y) > row_cap:
         notes.append(
             f"{len(y):,} rows with a target: training uses a random sample of {row_cap:,} (seed {seed}) so that it "

@@ -58,29 +58,8 @@ def diagnose_with(
     classes: int | None = None,
 ) -> Diagnosis:
     """diagnose() with another registry: the first rule of `rules` that fires names the verdict."""
-    if not history and status == "stopped":
-        return Diagnosis(
-            "not_converged",
-            "Stopped before the first epoch: there is nothing to judge yet.",
-            ["the run was stopped before its first epoch ended: no loss was recorded"],
-            [],
-            title="Stopped before the first epoch",
-            severity="warning",
-        )
     if not history:
-        advice = Advice(hp)
-        empty = Signals([], [], [], [], [], hp=hp, baselines=baselines)
-        from core.diagnosis.rules import ADVICE
-
-        ADVICE["not_converged"](empty, advice)
-        return Diagnosis(
-            "not_converged",
-            "No epoch was completed.",
-            ["the history is empty"],
-            advice.items,
-            title="Not converged yet",
-            severity="warning",
-        )
+        return _empty_history_diagnosis(hp, baselines, status)
     s = measure(
         history,
         hp,
@@ -91,6 +70,46 @@ def diagnose_with(
         metric_name=metric_name,
         classes=classes,
     )
+    fired, handled = _run_rules(rules, s)
+    rule, finding = fired[0]
+    evidence, secondary = _gather_evidence(s, fired, handled)
+    advice = Advice(hp)
+    rule.recommend(s, advice)
+    diagnosis = Diagnosis(
+        rule.verdict, rule.summarize(s, finding), evidence, advice.items, secondary, title=rule.title, severity=rule.severity
+    )
+    return _stopped_by_hand(diagnosis, s, hp) if status == "stopped" else diagnosis
+
+
+def _empty_history_diagnosis(hp: Hyperparameters | None, baselines: Baselines | None, status: str | None) -> Diagnosis:
+    """The verdict on a run with no completed epoch: stopped by hand before the first, or simply empty."""
+    if status == "stopped":
+        return Diagnosis(
+            "not_converged",
+            "Stopped before the first epoch: there is nothing to judge yet.",
+            ["the run was stopped before its first epoch ended: no loss was recorded"],
+            [],
+            title="Stopped before the first epoch",
+            severity="warning",
+        )
+    advice = Advice(hp)
+    empty = Signals([], [], [], [], [], hp=hp, baselines=baselines)
+    from core.diagnosis.rules import ADVICE
+
+    ADVICE["not_converged"](empty, advice)
+    return Diagnosis(
+        "not_converged",
+        "No epoch was completed.",
+        ["the history is empty"],
+        advice.items,
+        title="Not converged yet",
+        severity="warning",
+    )
+
+
+def _run_rules(rules: Sequence[Rule], s: Signals) -> tuple[list[tuple[Rule, Finding]], list[tuple[Rule, str]]]:
+    """The rules that fired, in priority order up to the first terminal one (never empty), and those that
+    found their problem already handled, with what handled it."""
     fired: list[tuple[Rule, Finding]] = []
     handled: list[tuple[Rule, str]] = []
     for rule in rules:
@@ -106,10 +125,16 @@ def diagnose_with(
     if not fired:  # a registry without a catch-all
         fallback = GoodFit()
         fired.append((fallback, fallback.detect(s)))
+    return fired, handled
+
+
+def _gather_evidence(
+    s: Signals, fired: list[tuple[Rule, Finding]], handled: list[tuple[Rule, str]]
+) -> tuple[list[str], list[str]]:
+    """(evidence, secondary verdicts): the first fired rule's evidence, then what else fired or was handled."""
     rule, finding = fired[0]
-    terminal = rule.terminal
     evidence = list(finding.evidence)
-    if not terminal:
+    if not rule.terminal:
         note = _early_stopping_note(s)
         if note:
             evidence.append(note)
@@ -124,12 +149,7 @@ def diagnose_with(
         if other.verdict not in secondary and other.verdict != rule.verdict:
             secondary.append(other.verdict)
             evidence.append(f"also {other.verdict.replace('_', ' ')}, handled: {text}")
-    advice = Advice(hp)
-    rule.recommend(s, advice)
-    diagnosis = Diagnosis(
-        rule.verdict, rule.summarize(s, finding), evidence, advice.items, secondary, title=rule.title, severity=rule.severity
-    )
-    return _stopped_by_hand(diagnosis, s, hp) if status == "stopped" else diagnosis
+    return evidence, secondary
 
 
 def _stopped_by_hand(diagnosis: Diagnosis, s: Signals, hp: Hyperparameters | None) -> Diagnosis:

@@ -110,12 +110,44 @@ def find_learning_rate(
     with SEED_LOCK:
         torch.manual_seed(hp.seed)
         model = build_model(dataset.n_inputs, dataset.n_outputs, hp)
+    learning_rates, losses, smoothed, reason = _sweep(
+        model, dataset, hp, np.geomspace(start, end, steps), stop_factor=stop_factor, smoothing=smoothing
+    )
+    stopped_early = bool(reason)
+    if not stopped_early:
+        reason = f"the sweep reached {end:g} without the loss blowing up"
+    index, suggestion, snapped, explanation = _suggest(learning_rates, smoothed, steps)
+    reason += explanation
+    return LrFinderResult(
+        learning_rates=learning_rates,
+        losses=losses,
+        smoothed=smoothed,
+        suggestion=suggestion,
+        suggestion_index=index,
+        snapped_suggestion=snapped,
+        rule=RULE,
+        stopped_early=stopped_early,
+        reason=reason,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _sweep(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    hp: Hyperparameters,
+    schedule: np.ndarray,
+    *,
+    stop_factor: float,
+    smoothing: float,
+) -> tuple[list[float], list[float], list[float], str]:
+    """One mini-batch per learning rate of `schedule`: (learning rates, raw losses, smoothed losses, why it
+    stopped early, or "" when it ran the whole schedule)."""
     x_train, y_train = to_tensors(dataset.x_train, dataset.y_train, dataset.task)
     loss_fn = loss_function(dataset.task)
     optimizer = make_optimizer(model, hp)
     shuffler = torch.Generator().manual_seed(hp.seed)
     n, batch_size = len(x_train), min(hp.batch_size, len(x_train))
-    schedule = np.geomspace(start, end, steps)
 
     learning_rates: list[float] = []
     losses: list[float] = []
@@ -149,10 +181,11 @@ def find_learning_rate(
             break
         loss.backward()
         optimizer.step()
-    stopped_early = bool(reason)
-    if not stopped_early:
-        reason = f"the sweep reached {end:g} without the loss blowing up"
+    return learning_rates, losses, smoothed, reason
 
+
+def _suggest(learning_rates: list[float], smoothed: list[float], steps: int) -> tuple[int, float, float, str]:
+    """(index, suggestion, snapped suggestion, the reason's tail) from the smoothed sweep of `steps` planned steps."""
     # As fastai: the first tenth of the planned steps and the last SKIP_END recorded ones are left
     # out (the start is flat noise, the end is the blow-up); a sweep too short for that uses all of
     # its finite points. Only the step that ended a sweep can be non-finite.
@@ -163,21 +196,12 @@ def find_learning_rate(
     else:
         index = valley_index(smoothed[:usable])
     if index < 0:
-        suggestion, snapped = math.nan, math.nan
-        reason += "; no finite loss was recorded, so there is no suggestion"
-    else:
-        suggestion = learning_rates[index]
-        snapped = snap_learning_rate(suggestion)
-        reason += f"; the longest descent of the smoothed loss is centred on {suggestion:.3g} (slider: {snapped:g})"
-    return LrFinderResult(
-        learning_rates=learning_rates,
-        losses=losses,
-        smoothed=smoothed,
-        suggestion=suggestion,
-        suggestion_index=index,
-        snapped_suggestion=snapped,
-        rule=RULE,
-        stopped_early=stopped_early,
-        reason=reason,
-        seconds=time.perf_counter() - started,
+        return index, math.nan, math.nan, "; no finite loss was recorded, so there is no suggestion"
+    suggestion = learning_rates[index]
+    snapped = snap_learning_rate(suggestion)
+    return (
+        index,
+        suggestion,
+        snapped,
+        f"; the longest descent of the smoothed loss is centred on {suggestion:.3g} (slider: {snapped:g})",
     )

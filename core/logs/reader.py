@@ -147,19 +147,8 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
     grouped = fmt in ("lightning", "text") or step_index is not None
     if not rows:
         raise DataError(f"{name} has a header but no epochs")
-    columns = _component_sums(columns, header, rows, notes)
-    columns = _test_as_validation(columns, notes)
-    train_loss = _loss_columns(columns, "train", header, fmt, notes)
-    val_loss = _loss_columns(columns, "val", header, fmt, notes)
-    metric, train_metric, val_metric = _metric_columns(columns, val_loss)
-    lr_column = next((i for i, h in enumerate(header) if _is_learning_rate(h) and i not in labels), None)
-    wanted = {
-        "train_loss": train_loss,
-        "val_loss": val_loss,
-        "train_metric": train_metric,
-        "val_metric": val_metric,
-        "learning_rate": [_Column(lr_column, header[lr_column], "train", "lr", "", False)] if lr_column is not None else [],
-    }
+    metric, wanted = _wanted_columns(columns, header, rows, labels, fmt, notes)
+    val_loss = wanted["val_loss"]
     if epoch_index is not None and header[epoch_index] == "":
         notes.append("The first, unnamed column (a pandas index, as `DataFrame.to_csv()` writes it) is read as the epoch.")
     keyed = _row_epochs(rows, header, epoch_index, step_index, fmt)
@@ -174,6 +163,41 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
         notes.append(_runs_note(runs, run, len(records), header, labels))
     metric = _percent_to_fraction(records, picked, metric, table.percent, notes)
     history = _number_epochs(records, notes, fmt)
+    metric, higher = _metric_direction(metric, picked, notes)
+    learning_rates = _learning_rates(records, picked)
+    missing = tuple(record.epoch for record, (_, _, absent) in zip(history, records, strict=True) if absent)
+    if not val_loss:
+        notes.append(
+            "The log has no validation loss: val_loss is NaN in every epoch for lack of one, not because "
+            "training blew up; only the training curve can be judged."
+        )
+    _note_ignored(header, picked, epoch_index, notes)
+    columns_read = {key: " / ".join(read_from) for key, read_from in picked.items() if read_from}
+    return TrainingLog(history, fmt, metric, higher, columns_read, notes, learning_rates, missing, len(runs))
+
+
+def _wanted_columns(
+    columns: list[_Column], header: list[str], rows: list[tuple[int, list[str]]], labels: set[int], fmt: str, notes: list[str]
+) -> tuple[str | None, dict[str, list[_Column]]]:
+    """(the metric's name, the columns each history field is read from, in order of preference)."""
+    columns = _component_sums(columns, header, rows, notes)
+    columns = _test_as_validation(columns, notes)
+    train_loss = _loss_columns(columns, "train", header, fmt, notes)
+    val_loss = _loss_columns(columns, "val", header, fmt, notes)
+    metric, train_metric, val_metric = _metric_columns(columns, val_loss)
+    lr_column = next((i for i, h in enumerate(header) if _is_learning_rate(h) and i not in labels), None)
+    wanted = {
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "train_metric": train_metric,
+        "val_metric": val_metric,
+        "learning_rate": [_Column(lr_column, header[lr_column], "train", "lr", "", False)] if lr_column is not None else [],
+    }
+    return metric, wanted
+
+
+def _metric_direction(metric: str | None, picked: dict[str, list[str]], notes: list[str]) -> tuple[str | None, bool | None]:
+    """(the metric, None when it was never logged; whether higher is better), noted unless higher is better."""
     if not (picked["train_metric"] or picked["val_metric"]):
         metric = None  # named in the header but never logged
     higher = _direction(metric) if metric else None
@@ -183,22 +207,23 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
             f"Metric `{metric}`: {how}, so the verdict reads the losses only "
             "(the rule on the train/validation metric gap assumes higher is better)."
         )
+    return metric, higher
+
+
+def _learning_rates(records: list[Record], picked: dict[str, list[str]]) -> list[float] | None:
+    """The learning rate per record; None (and no column read) when it was not logged every epoch."""
     learning_rates: list[float] | None = [v["learning_rate"] for _, v, _ in records]
     if not learning_rates or not all(math.isfinite(v) for v in learning_rates):
         learning_rates, picked["learning_rate"] = None, []  # not logged every epoch (Lightning's step rows)
-    missing = tuple(record.epoch for record, (_, _, absent) in zip(history, records, strict=True) if absent)
-    if not val_loss:
-        notes.append(
-            "The log has no validation loss: val_loss is NaN in every epoch for lack of one, not because "
-            "training blew up; only the training curve can be judged."
-        )
+    return learning_rates
+
+
+def _note_ignored(header: list[str], picked: dict[str, list[str]], epoch_index: int | None, notes: list[str]) -> None:
     used = {column for read_from in picked.values() for column in read_from}
     used |= {part for read_from in picked.values() for column in read_from for part in column.split(" + ")}
     ignored = [h for i, h in enumerate(header) if h not in used and i != epoch_index and _norm(h) != "step" and " + " not in h]
     if ignored:
         notes.append(f"Not used: {', '.join(f'`{h}`' for h in ignored)}.")
-    columns_read = {key: " / ".join(read_from) for key, read_from in picked.items() if read_from}
-    return TrainingLog(history, fmt, metric, higher, columns_read, notes, learning_rates, missing, len(runs))
 
 
 def diagnose_log(log: TrainingLog) -> Diagnosis:
@@ -747,46 +772,10 @@ def _aggregate_epochs(
 ) -> tuple[list[Record], dict[str, list[str]]]:
     """Several rows per epoch (Lightning, text logs, a batch column): per value its *_epoch column,
     else the last value logged in the epoch."""
-    used = [c for group in wanted.values() for c in group]
-    per_epoch: dict[int, dict[int, float]] = {}  # epoch -> column index -> last value
-    counts: dict[int, dict[int, int]] = {}  # how many rows of the epoch logged each column
-    skipped = 0
-    for line, cells, epoch in run:
-        values = {c.index: v for c in used if (v := _value(cells[c.index], line, c.name)) is not None}
-        if epoch is None:
-            if any(c.index in values for c in used if c.base != "lr"):
-                column = next(c.name for c in used if c.index in values)
-                raise DataError(f"row {line}: has a value for {column} but its epoch cell is empty")
-            skipped += 1  # e.g. LearningRateMonitor rows: only the learning rate and the step
-            continue
-        per_epoch.setdefault(epoch, {}).update(values)
-        for index in values:
-            counts.setdefault(epoch, {})[index] = counts.get(epoch, {}).get(index, 0) + 1
-    validated = any(c.index in v for v in per_epoch.values() for c in wanted["val_loss"])
-    if not any(c.index in v for v in per_epoch.values() for c in wanted["train_loss"]):
-        names = " / ".join(c.name for c in wanted["train_loss"])
-        raise DataError(f"column {names} has no values in any row: a diagnosis needs the training loss per epoch")
-    if wanted["val_loss"] and not validated:
-        names = " / ".join(c.name for c in wanted["val_loss"])
-        notes.append(f"Column {names} has no values in any row: validation never ran.")
-        wanted = wanted | {"val_loss": [], "val_metric": []}
-    records: list[Record] = []
-    sources: dict[str, list[str]] = {key: [] for key in wanted}
-    incomplete: list[int] = []
+    per_epoch, counts, skipped = _last_values(run, [c for group in wanted.values() for c in group])
+    validated, wanted = _check_logged(per_epoch, wanted, notes)
     offset = 1 if fmt == "lightning" else 0  # Lightning counts from 0; shifted here, noted in _number_epochs
-    for epoch, values in per_epoch.items():
-        record: dict[str, float | None] = {}
-        for key, group in wanted.items():
-            record[key], source = _pick_value(values, group)
-            if source is not None and source not in sources[key]:
-                sources[key].append(source)
-        losses = record["train_loss"], record["val_loss"]
-        blew_up = any(v is not None and not math.isfinite(v) for v in losses)
-        if validated and None in losses and not blew_up:  # one loss only: left out, unless the other blew up
-            incomplete.append(epoch + offset)
-            continue
-        absent = record["val_loss"] is None
-        records.append((epoch + offset, {k: math.nan if v is None else v for k, v in record.items()}, absent))
+    records, sources, incomplete = _epoch_records(per_epoch, wanted, validated, offset)
     if not records:
         raise DataError("no epoch has both a training and a validation loss: did validation run at the end of an epoch?")
     if fmt == "lightning":
@@ -803,6 +792,73 @@ def _aggregate_epochs(
             f"Epoch(s) {_list(incomplete)} left out: only one of the two losses was logged "
             "(validation skipped that epoch, or the run ended mid-epoch)."
         )
+    _note_step_values(sources, wanted, counts, fmt, notes)
+    return records, sources
+
+
+def _last_values(
+    run: list[tuple[int, list[str], int | None]], used: list[_Column]
+) -> tuple[dict[int, dict[int, float]], dict[int, dict[int, int]], int]:
+    """(epoch -> column index -> last value, how many rows of the epoch logged each column, rows without an epoch)."""
+    per_epoch: dict[int, dict[int, float]] = {}  # epoch -> column index -> last value
+    counts: dict[int, dict[int, int]] = {}  # how many rows of the epoch logged each column
+    skipped = 0
+    for line, cells, epoch in run:
+        values = {c.index: v for c in used if (v := _value(cells[c.index], line, c.name)) is not None}
+        if epoch is None:
+            if any(c.index in values for c in used if c.base != "lr"):
+                column = next(c.name for c in used if c.index in values)
+                raise DataError(f"row {line}: has a value for {column} but its epoch cell is empty")
+            skipped += 1  # e.g. LearningRateMonitor rows: only the learning rate and the step
+            continue
+        per_epoch.setdefault(epoch, {}).update(values)
+        for index in values:
+            counts.setdefault(epoch, {})[index] = counts.get(epoch, {}).get(index, 0) + 1
+    return per_epoch, counts, skipped
+
+
+def _check_logged(
+    per_epoch: dict[int, dict[int, float]], wanted: dict[str, list[_Column]], notes: list[str]
+) -> tuple[bool, dict[str, list[_Column]]]:
+    """(whether validation ran, the columns to read): a DataError without any training loss."""
+    validated = any(c.index in v for v in per_epoch.values() for c in wanted["val_loss"])
+    if not any(c.index in v for v in per_epoch.values() for c in wanted["train_loss"]):
+        names = " / ".join(c.name for c in wanted["train_loss"])
+        raise DataError(f"column {names} has no values in any row: a diagnosis needs the training loss per epoch")
+    if wanted["val_loss"] and not validated:
+        names = " / ".join(c.name for c in wanted["val_loss"])
+        notes.append(f"Column {names} has no values in any row: validation never ran.")
+        wanted = wanted | {"val_loss": [], "val_metric": []}
+    return validated, wanted
+
+
+def _epoch_records(
+    per_epoch: dict[int, dict[int, float]], wanted: dict[str, list[_Column]], validated: bool, offset: int
+) -> tuple[list[Record], dict[str, list[str]], list[int]]:
+    """(one record per epoch, the columns each field was read from, epochs left out with one loss only)."""
+    records: list[Record] = []
+    sources: dict[str, list[str]] = {key: [] for key in wanted}
+    incomplete: list[int] = []
+    for epoch, values in per_epoch.items():
+        record: dict[str, float | None] = {}
+        for key, group in wanted.items():
+            record[key], source = _pick_value(values, group)
+            if source is not None and source not in sources[key]:
+                sources[key].append(source)
+        losses = record["train_loss"], record["val_loss"]
+        blew_up = any(v is not None and not math.isfinite(v) for v in losses)
+        if validated and None in losses and not blew_up:  # one loss only: left out, unless the other blew up
+            incomplete.append(epoch + offset)
+            continue
+        absent = record["val_loss"] is None
+        records.append((epoch + offset, {k: math.nan if v is None else v for k, v in record.items()}, absent))
+    return records, sources, incomplete
+
+
+def _note_step_values(
+    sources: dict[str, list[str]], wanted: dict[str, list[_Column]], counts: dict[int, dict[int, int]], fmt: str, notes: list[str]
+) -> None:
+    """A note per value read from a column logged every few steps: the epoch shows its last value."""
     for key, read_from in sources.items():
         if key == "learning_rate" or fmt not in ("lightning", "text"):
             continue  # a batch column's last row is often a summary row: said in the note above
@@ -814,7 +870,6 @@ def _aggregate_epochs(
                 else "(a running value, not the epoch mean)"
             )
             notes.append(f"`{step_column.name}` is logged every few steps: each epoch shows its last value {how}.")
-    return records, sources
 
 
 def _repeats(counts: dict[int, dict[int, int]], index: int) -> bool:

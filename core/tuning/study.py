@@ -28,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import sqlalchemy as sa
@@ -41,6 +41,9 @@ from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, pa
 from core.jsonsafe import json_safe
 from core.recording import open_run, record_result
 from core.store.runs import RunStore, masked
+
+if TYPE_CHECKING:
+    from core.experiments.run import RunResult
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -450,7 +453,9 @@ def run_study(
                 break
             if not slots.take():
                 break
-            outcome = _one_trial(study, dataset, base_hp, settings, baselines, store, workspace, dataset_spec, stop_event)
+            outcome = _one_trial(
+                _TrialContext(study, dataset, base_hp, settings, baselines, store, workspace, dataset_spec, stop_event)
+            )
             if on_trial is not None:
                 on_trial(outcome)
     finally:
@@ -470,36 +475,70 @@ def run_study(
     )
 
 
-def _one_trial(
-    study: optuna.Study,
-    dataset: Dataset,
-    base_hp: Hyperparameters,
-    settings: TuneSettings,
-    baselines: Baselines,
-    store: RunStore | None,
-    workspace: str | None,
-    dataset_spec: dict[str, Any] | None,
-    stop_event: threading.Event | None,
-) -> TrialOutcome:
+@dataclass(frozen=True)
+class _TrialContext:
+    """What every trial of one run_study call needs: the study, the data, the knobs and where to record."""
+
+    study: optuna.Study
+    dataset: Dataset
+    base_hp: Hyperparameters
+    settings: TuneSettings
+    baselines: Baselines
+    store: RunStore | None
+    workspace: str | None
+    dataset_spec: dict[str, Any] | None
+    stop_event: threading.Event | None
+
+    def stopped(self) -> bool:
+        return self.stop_event is not None and self.stop_event.is_set()
+
+
+def _one_trial(ctx: _TrialContext) -> TrialOutcome:
     from core.experiments.run import run_experiment  # torch: only where trials run
 
+    study, store = ctx.study, ctx.store
     trial = study.ask()
     started = time.monotonic()
-    params = _suggest(trial, settings)
+    params = _suggest(trial, ctx.settings)
     try:
-        hp = best_hyperparameters(base_hp, params)
+        hp = best_hyperparameters(ctx.base_hp, params)
     except (HyperparameterError, TypeError, ValueError) as exc:
-        trial.set_user_attr("reason", f"impossible settings: {exc}")
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        _mark_failed(study, trial, f"impossible settings: {exc}")
         return _outcome(study, trial.number)
     run_id = None
-    if store is not None and workspace:
-        run_id = open_run(store, workspace=workspace, kind="trial", dataset=dataset, hp=hp, spec=dataset_spec, claim=True)
+    if store is not None and ctx.workspace:
+        run_id = open_run(
+            store, workspace=ctx.workspace, kind="trial", dataset=ctx.dataset, hp=hp, spec=ctx.dataset_spec, claim=True
+        )
     if run_id:
         trial.set_user_attr("run_id", run_id)
     local = threading.Event()
-    seen: list[EpochRecord] = []
     reason: list[str] = []
+    on_epoch = _epoch_watcher(ctx, trial, hp, local, reason)
+    try:
+        result = run_experiment(ctx.dataset, hp, stop_event=local, on_epoch=on_epoch, baselines=ctx.baselines)
+    except Exception as exc:  # a failing trial must not end the study
+        _mark_failed(study, trial, f"{type(exc).__name__}: {exc}")
+        if store is not None and run_id:
+            store.fail(run_id, f"Search trial failed: {type(exc).__name__}: {exc}")
+        return _outcome(study, trial.number)
+    _record_trial(ctx, trial, result, run_id, reason[0] if reason else None, started)
+    return _tell(ctx, trial, result.kept_val_loss, reason[0] if reason else None)
+
+
+def _mark_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """End a trial as failed, saying why."""
+    trial.set_user_attr("reason", reason)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+def _epoch_watcher(
+    ctx: _TrialContext, trial: optuna.Trial, hp: Hyperparameters, local: threading.Event, reason: list[str]
+) -> Callable[[EpochRecord], None]:
+    """The trial's per-epoch callback: report the validation loss to Optuna and set `local` (the trial's own
+    stop) when the pruner gives up on it, appending why to `reason`, or when the whole search is stopped."""
+    settings = ctx.settings
+    seen: list[EpochRecord] = []
 
     def on_epoch(record: EpochRecord) -> None:
         seen.append(record)
@@ -507,48 +546,50 @@ def _one_trial(
         trial.report(value, record.epoch)
         why = None
         if settings.pruner == "diagnosis":
-            why = diagnosis_reason(seen, hp, baselines, settings.warmup_epochs)
+            why = diagnosis_reason(seen, hp, ctx.baselines, settings.warmup_epochs)
         if why is None and settings.pruner == "median" and math.isfinite(value) and trial.should_prune():
             why = f"worse than the median of earlier trials at epoch {record.epoch} (validation loss {value:.4g})"
         if why is not None:
             reason.append(why)
             local.set()
-        if stop_event is not None and stop_event.is_set():
+        if ctx.stopped():
             local.set()
 
-    try:
-        result = run_experiment(dataset, hp, stop_event=local, on_epoch=on_epoch, baselines=baselines)
-    except Exception as exc:  # a failing trial must not end the study
-        trial.set_user_attr("reason", f"{type(exc).__name__}: {exc}")
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        if store is not None and run_id:
-            store.fail(run_id, f"Search trial failed: {type(exc).__name__}: {exc}")
-        return _outcome(study, trial.number)
+    return on_epoch
+
+
+def _record_trial(
+    ctx: _TrialContext, trial: optuna.Trial, result: RunResult, run_id: str | None, pruned: str | None, started: float
+) -> None:
+    """Keep what the finished run measured on the trial (epochs, seconds, kept metric) and in the run store."""
     trial.set_user_attr("epochs", len(result.history))
     trial.set_user_attr("seconds", time.monotonic() - started)
     kept = result.kept_epoch
     metric = result.history[kept - 1].val_metric if 0 < kept <= len(result.history) else None
     if metric is not None and math.isfinite(metric):
         trial.set_user_attr("metric", float(metric))
-    if store is not None and run_id:
+    if ctx.store is not None and run_id:
         record_result(
-            store,
+            ctx.store,
             run_id,
             result,
-            dataset,
-            {"study": study.study_name, "trial": trial.number, "pruned": reason[0] if reason else None},
+            ctx.dataset,
+            {"study": ctx.study.study_name, "trial": trial.number, "pruned": pruned},
         )
-    if reason:
-        trial.set_user_attr("reason", reason[0])
+
+
+def _tell(ctx: _TrialContext, trial: optuna.Trial, kept_val_loss: float, pruned: str | None) -> TrialOutcome:
+    """Tell the study how the trial ended: pruned, stopped, diverged or complete with its kept validation loss."""
+    study = ctx.study
+    if pruned:
+        trial.set_user_attr("reason", pruned)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-    elif stop_event is not None and stop_event.is_set():
-        trial.set_user_attr("reason", "the search was stopped during this trial")
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    elif not math.isfinite(result.kept_val_loss):
-        trial.set_user_attr("reason", "no finite validation loss (diverged)")
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    elif ctx.stopped():
+        _mark_failed(study, trial, "the search was stopped during this trial")
+    elif not math.isfinite(kept_val_loss):
+        _mark_failed(study, trial, "no finite validation loss (diverged)")
     else:
-        study.tell(trial, result.kept_val_loss)
+        study.tell(trial, kept_val_loss)
     return _outcome(study, trial.number)
 
 
