@@ -8,6 +8,10 @@ the same model (2 x 128 ReLU, no dropout) and Adam at lr 1e-3, for batch sizes 3
       per batch, then a validation pass with a batch-256 DataLoader under torch.no_grad(), at torch's
       default thread count;
   (c) the same plain loop with torch.set_num_threads(1): (b)/(c) is the thread effect, (c)/(a) the loop effect;
+  (f) the textbook loop at its best, a fair competitor: the training tensors indexed by one random
+      permutation per epoch and sliced per batch (no DataLoader), fused Adam, one intra-op thread like (a),
+      the batch losses summed on the tensor and read once per epoch, validation in one pass under
+      torch.inference_mode(): (f)/(a) is what FitLab's flat buffers and functional forward add over that;
   (d)/(e) scikit-learn's MLPClassifier, same layers (128, 128), adam at lr 1e-3, alpha 0, the same batch size,
       shuffle=True, early_stopping=False; one epoch is one partial_fit call (the first with classes=), then
       predict_proba and log loss on the validation set; (d) under threadpoolctl.threadpool_limits(1), (e) at the
@@ -16,12 +20,15 @@ the same model (2 x 128 ReLU, no dropout) and Adam at lr 1e-3, for batch sizes 3
 
 Each competitor runs 6 epochs; the first is a warm-up, the reported figure is the median of the other 5
 (5, not 3: on these shared machines one epoch in a few runs 10-50 % slow, and a median of 3 does not
-always absorb that).
+always absorb that). With --repeats N the whole set runs N times, the competitors' order reversed every
+other time (alternating, so a slow spell of the machine does not land on one competitor), and the median
+is taken over all N x 5 measured epochs.
 Every epoch is timed from the outside, validation included (the Trainer also evaluates the training set).
 Absolute times drift on shared machines: read the ratios, which come from the same process run.
 
     .venv/bin/python bench/bench_training.py            # full: 20,000 training rows, writes bench/REPORT-training.md
     .venv/bin/python bench/bench_training.py --quick    # smoke run: 2,000 rows, stdout only (unless --report)
+    .venv/bin/python bench/bench_training.py --repeats 3  # alternating repeats
 """
 
 from __future__ import annotations
@@ -72,6 +79,8 @@ LEARNING_RATE = 1e-3
 VAL_BATCH = 256
 SEED = 0
 DEFAULT_REPORT = ROOT / "bench" / "REPORT-training.md"
+PLAIN_LABEL = "plain `DataLoader` loop, default threads"
+SLICED_LABEL = "textbook loop at its best (sliced tensors, fused Adam, 1 thread)"
 
 
 @dataclass
@@ -195,6 +204,46 @@ def run_plain(ds: Dataset, batch_size: int, threads: int, key: str, label: str) 
     return Result(key, label, batch_size, threads, seconds, val_loss, val_accuracy)
 
 
+def run_sliced(ds: Dataset, batch_size: int) -> Result:
+    """(f): the textbook loop at its best: sliced tensors, fused Adam, one thread, one .item() per epoch."""
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED)
+    x_train, y_train = torch.tensor(ds.x_train), torch.tensor(ds.y_train)
+    x_val, y_val = torch.tensor(ds.x_val), torch.tensor(ds.y_val)
+    model = nn.Sequential(
+        nn.Linear(ds.n_inputs, WIDTH),
+        nn.ReLU(),
+        nn.Linear(WIDTH, WIDTH),
+        nn.ReLU(),
+        nn.Linear(WIDTH, ds.n_outputs),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
+    loss_fn = nn.CrossEntropyLoss()
+    seconds = []
+    val_loss = val_accuracy = float("nan")
+    rows = len(y_train)
+    for _epoch in range(EPOCHS):
+        started = time.perf_counter()
+        model.train()
+        order = torch.randperm(rows)
+        xs, ys = x_train[order], y_train[order]
+        running = torch.zeros(())
+        for i in range(0, rows, batch_size):
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xs[i : i + batch_size]), ys[i : i + batch_size])
+            loss.backward()
+            optimizer.step()
+            running += loss.detach()
+        _train_loss = float(running) / -(-rows // batch_size)
+        model.eval()
+        with torch.inference_mode():
+            out = model(x_val)
+            val_loss = float(loss_fn(out, y_val))
+            val_accuracy = float((out.argmax(dim=1) == y_val).float().mean())
+        seconds.append(time.perf_counter() - started)
+    return Result("f", SLICED_LABEL, batch_size, 1, seconds, val_loss, val_accuracy)
+
+
 def blas_threads() -> int:
     """The BLAS pool's thread count as scikit-learn's numpy sees it now (the largest if several)."""
     counts = [int(info["num_threads"]) for info in threadpool_info() if info.get("user_api") == "blas"]
@@ -242,17 +291,42 @@ def run_mlp(ds: Dataset, batch_size: int, limit: int | None, key: str, label: st
     return Result(key, label, batch_size, threads, seconds, val_loss, val_accuracy)
 
 
-def run_all(ds: Dataset) -> list[Result]:
-    results = []
-    for batch_size in BATCH_SIZES:
-        results.append(run_trainer(ds, batch_size))
-        torch.set_num_threads(DEFAULT_THREADS)  # the Trainer left 1 thread set: back to the user's default
-        results.append(run_plain(ds, batch_size, DEFAULT_THREADS, "b", "plain `DataLoader` loop, default threads"))
-        results.append(run_plain(ds, batch_size, 1, "c", "plain `DataLoader` loop, 1 thread"))
-        torch.set_num_threads(DEFAULT_THREADS)
-        results.append(run_mlp(ds, batch_size, 1, "d", "scikit-learn `MLPClassifier`, 1 BLAS thread"))
-        results.append(run_mlp(ds, batch_size, None, "e", "scikit-learn `MLPClassifier`, default BLAS threads"))
-    return results
+def competitors(ds: Dataset, batch_size: int) -> list:  # type: ignore[type-arg]
+    """(key, how to run it) in the report's order; each call leaves torch at the user's default thread count."""
+
+    def default_threads(run):  # type: ignore[no-untyped-def]
+        def call() -> Result:
+            result = run()
+            torch.set_num_threads(DEFAULT_THREADS)  # the Trainer and (c)/(f) leave 1 thread set
+            return result
+
+        return call
+
+    return [
+        ("a", default_threads(lambda: run_trainer(ds, batch_size))),
+        ("b", default_threads(lambda: run_plain(ds, batch_size, DEFAULT_THREADS, "b", PLAIN_LABEL))),
+        ("c", default_threads(lambda: run_plain(ds, batch_size, 1, "c", "plain `DataLoader` loop, 1 thread"))),
+        ("f", default_threads(lambda: run_sliced(ds, batch_size))),
+        ("d", default_threads(lambda: run_mlp(ds, batch_size, 1, "d", "scikit-learn `MLPClassifier`, 1 BLAS thread"))),
+        ("e", default_threads(lambda: run_mlp(ds, batch_size, None, "e", "scikit-learn `MLPClassifier`, default BLAS threads"))),
+    ]
+
+
+def run_all(ds: Dataset, repeats: int = 1) -> list[Result]:
+    """Every competitor at every batch size, `repeats` times, the order reversed every other repeat.
+
+    A competitor's repeats are merged: each repeat's warm-up epoch dropped, the measured epochs pooled."""
+    merged: dict[tuple[int, str], Result] = {}
+    for repeat in range(repeats):
+        for batch_size in BATCH_SIZES:
+            order = competitors(ds, batch_size)
+            for key, run in order if repeat % 2 == 0 else list(reversed(order)):
+                result = run()
+                if (batch_size, key) not in merged:
+                    merged[(batch_size, key)] = result
+                else:
+                    merged[(batch_size, key)].seconds.extend(result.measured)
+    return [merged[(b, key)] for b in BATCH_SIZES for key, _ in competitors(ds, b)]
 
 
 def mlp_reference(results: list[Result], batch_size: int) -> Result:
@@ -319,7 +393,8 @@ def effects(results: list[Result]) -> str:
         lines.append(
             f"- batch {batch_size}: thread effect (b)/(c) = {by_key['b'] / by_key['c']:.2f}x, "
             f"loop effect (c)/(a) = {by_key['c'] / by_key['a']:.2f}x, "
-            f"total (b)/(a) = {by_key['b'] / by_key['a']:.2f}x"
+            f"total (b)/(a) = {by_key['b'] / by_key['a']:.2f}x; "
+            f"the textbook loop at its best (f)/(a) = {by_key['f'] / by_key['a']:.2f}x"
         )
     return "\n".join(lines)
 
@@ -337,7 +412,8 @@ def report(results: list[Result], train_rows: int, ds: Dataset, load_before: str
 {len(ds.y_train):,} training rows, {len(ds.y_val):,} validation rows (requested {train_rows:,})
 - model: {HIDDEN_LAYERS} x {WIDTH} ReLU, no dropout; Adam lr {LEARNING_RATE:g}; cross-entropy \
 (MLPClassifier: the same layers, adam, alpha 0, log loss)
-- timing: {EPOCHS} epochs per competitor, median of the last {EPOCHS - WARMUP} (first is a warm-up); an epoch is \
+- timing: {EPOCHS} epochs per competitor and repeat, median of the last {EPOCHS - WARMUP} of each (first is a warm-up), \
+pooled over the repeats (order reversed every other repeat); an epoch is \
 training plus validation, as each competitor does it ((a) also evaluates the training set)
 
 {table(results)}
@@ -366,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"where to write the markdown report (default: {DEFAULT_REPORT.relative_to(ROOT)} for full runs; "
         "quick runs write none unless given)",
     )
+    parser.add_argument("--repeats", type=int, default=1, help="run every competitor N times, alternating the order")
     args = parser.parse_args(argv)
 
     train_rows = QUICK_ROWS if args.quick else FULL_ROWS
@@ -373,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     ds = make_dataset(train_rows)
     load_before = "/".join(f"{v:.2f}" for v in os.getloadavg())
     started = time.perf_counter()
-    results = run_all(ds)
+    results = run_all(ds, args.repeats)
     elapsed = time.perf_counter() - started
     load_after = "/".join(f"{v:.2f}" for v in os.getloadavg())
 
