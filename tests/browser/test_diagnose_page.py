@@ -11,7 +11,7 @@ from tests.browser.support import points, shot
 
 pytestmark = pytest.mark.browser
 
-KERAS_LOG = Path(__file__).resolve().parents[1] / "logs" / "keras_overfitting.csv"
+KERAS_LOG = Path(__file__).resolve().parents[2] / "ui" / "assets" / "example_logs" / "keras_overfitting.csv"
 
 
 def test_upload_a_keras_log_and_read_its_verdict(page: Page) -> None:
