@@ -25,6 +25,7 @@ from core.export.runs import runs_table as export_table
 from core.figures.charts import CLASS_COLORS
 from core.history import History
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters
+from core.records import RunRecord
 from core.store.runs import ACTIVE, StoredRun
 
 RUN_COLORS = CLASS_COLORS  # one colour per run, in the order the runs were picked (at most 6 are compared)
@@ -65,17 +66,14 @@ def run_color(index: int) -> str:
 
 
 def kept_val_loss(run: StoredRun) -> float:
-    """Validation loss at the kept epoch (the model the run keeps); NaN when it has none."""
-    kept = run.kept_epoch or 0
-    if not 0 < kept <= len(run.history):
-        return math.nan
-    value = run.history[kept - 1].get("val_loss")
-    return float(value) if value is not None and math.isfinite(float(value)) else math.nan
+    """Validation loss at the kept epoch (the model the run keeps); NaN when it has none (a gap in a chart)."""
+    value = RunRecord(run).kept_val_loss
+    return math.nan if value is None else value
 
 
 def data_knobs(run: StoredRun) -> dict[str, Any]:
     """What the data knobs were: the dataset's name (or the CSV file) and, for synthetic data, samples and noise."""
-    spec = run.dataset.get("spec") or {}
+    spec = RunRecord(run).data_spec
     name = spec.get("file") or spec.get("name") or run.dataset.get("name")
     return {"dataset": name, "samples": spec.get("samples"), "noise": spec.get("noise")}
 
@@ -393,7 +391,7 @@ def train_settings(run: StoredRun) -> TrainSettings:
 
     A knob the run lacks (stored by an older version) or that this version no longer accepts keeps
     its default, and a note says so; an uploaded CSV cannot be loaded again from the store."""
-    spec = run.dataset.get("spec") or {}
+    spec = RunRecord(run).data_spec
     notes: list[str] = []
     data: dict[str, Any] = {}
     name = spec.get("name") or run.dataset.get("name")
@@ -429,7 +427,7 @@ def train_settings(run: StoredRun) -> TrainSettings:
 
 def rebuildable(run: StoredRun) -> bool:
     """Whether the run's data can be made again from its spec: a built-in dataset, not an uploaded file."""
-    spec = run.dataset.get("spec") or {}
+    spec = RunRecord(run).data_spec
     return "file" not in spec and spec.get("name") in BUILTIN
 
 
@@ -438,7 +436,7 @@ def rebuild_dataset(run: StoredRun) -> Dataset | None:
     the model's config; None for an uploaded file (the store does not keep the file)."""
     if not rebuildable(run):
         return None
-    spec = run.dataset.get("spec") or {}
+    spec = RunRecord(run).data_spec
     name = spec["name"]
     return load_builtin(
         str(name), samples=int(spec.get("samples", 1000)), noise=float(spec.get("noise", 0.2)), seed=int(spec.get("seed", 0))

@@ -16,12 +16,12 @@ import streamlit as st
 from core.figures.charts import importance_figure, tune_history_figure, tune_parallel_figure, validation_curve_figure
 from core.hyperparameters import KNOBS, search_space_defaults
 from core.store import studies
-from core.tuning.study import TrialOutcome, TuneSettings, importances, parse_space, read_trials
+from core.store.runs import ACTIVE
+from core.tuning.study import TrialOutcome, TuneSettings, best_trial, importances, parse_space, read_trials
 from ui import data_picker, session, state, tune_form
 from ui.text import plain
 
 POLL_SECONDS = 1.0
-ACTIVE = ("queued", "running")
 
 ws = session.workspace()
 store = session.store()
@@ -67,11 +67,6 @@ def trials_table(trials: list[TrialOutcome]) -> pd.DataFrame:
         row |= {"epochs": t.epochs, "seconds": round(t.seconds, 1), "why stopped": t.reason or ""}
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def best_of(trials: list[TrialOutcome]) -> TrialOutcome | None:
-    done = [t for t in trials if t.state == "complete" and t.value is not None]
-    return min(done, key=lambda t: float(t.value or 0)) if done else None
 
 
 def apply_best(params: dict[str, Any]) -> None:
@@ -134,7 +129,7 @@ def draw(trials: list[TrialOutcome], *, live: bool) -> None:
 trials_now = read_trials(storage, current.name) if current else []
 draw(trials_now, live=running)
 
-best = best_of(trials_now)
+best = best_trial(trials_now)
 if current is not None and best is not None and not running:
     st.subheader("Best trial")
     params = ", ".join(

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from core.diagnosis import Diagnosis
 from core.history import History
 from core.hyperparameters import Hyperparameters
-from core.store.runs import StoredRun
+from core.records import RunRecord
+from core.store.runs import ACTIVE, StoredRun
 
-ACTIVE = ("queued", "running")
 STATUS_WORDS = {
     "queued": "queued",
     "running": "running",
@@ -50,28 +49,15 @@ class RunView:
 
     @property
     def task(self) -> str:
-        return str(self.run.dataset.get("task", "classification"))
+        return RunRecord(self.run).task
 
     @property
     def baselines(self) -> dict[str, dict[str, float]] | None:
-        if not self.run.baselines:
-            return None
-        return {
-            name: {k: (math.nan if v is None else float(v)) for k, v in values.items()}
-            for name, values in self.run.baselines.items()
-        }
+        return RunRecord(self.run).baselines
 
     @property
     def extra(self) -> dict[str, Any]:
         return self.run.extra or {}
-
-    @property
-    def kept_val_loss(self) -> float:
-        kept = self.run.kept_epoch or 0
-        if not 0 < kept <= len(self.history):
-            return math.inf
-        value = self.history[kept - 1].val_loss
-        return value if math.isfinite(value) else math.inf
 
 
 def short_id(run_id: str) -> str:

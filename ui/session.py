@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.data.dataset import DEFAULT_DATASET
 from core.hyperparameters import Hyperparameters
-from core.store.runs import RunStore, new_workspace_id, open_store, valid_workspace_id
+from core.store.runs import ACTIVE, RunStore, new_workspace_id, open_store, valid_workspace_id
 from core.workers.executor import Executor, make_executor
 from ui import state
 
@@ -75,7 +75,7 @@ class SessionJobs:
     def release(self) -> None:
         for run_id in self.run_ids:
             run = store().get(run_id)
-            if run is not None and run.status in ("queued", "running"):
+            if run is not None and run.status in ACTIVE:
                 store().request_stop(run_id)
 
 

@@ -6,7 +6,6 @@ The trained model as files is core.export.models; reading those files back, core
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +14,7 @@ import pandas as pd
 
 from core.data.csvfile import DataError, to_safe_csv
 from core.jsonsafe import json_safe
+from core.records import RunRecord, number
 from core.store.runs import StoredRun
 
 RUN_JSON_KEYS = (  # the keys of `python -m core train --json`, in its order (RunResult.to_dict)
@@ -55,27 +55,12 @@ class ExportError(DataError):
 # ---------------------------------------------------------------- a run as JSON, runs as CSV
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _kept_record(run: StoredRun) -> dict[str, Any]:
-    kept = run.kept_epoch or 0
-    return run.history[kept - 1] if 0 < kept <= len(run.history) else {}
-
-
 def run_json(run: StoredRun) -> dict[str, Any]:
     """A stored run in the shape of `python -m core train --json` (the same keys, in the same order).
 
     `dataset` is the summary the CLI prints plus `spec`, how the data was made (the store records it).
     """
-    kept_val_loss = _number(_kept_record(run).get("val_loss"))
+    kept_val_loss = RunRecord(run).kept_val_loss
     payload = {
         "hyperparameters": dict(run.hyperparameters),
         "dataset": dict(run.dataset),
@@ -92,13 +77,6 @@ def run_json(run: StoredRun) -> dict[str, Any]:
     return json_safe(payload)
 
 
-def _seconds(run: StoredRun) -> float | None:
-    if run.started is not None and run.finished is not None:
-        return round(run.finished - run.started, 3)
-    total = sum(_number(r.get("seconds")) or 0.0 for r in run.history)
-    return round(total, 3) if run.history else None
-
-
 def runs_table(runs: Iterable[StoredRun]) -> pd.DataFrame:
     """One row per run: what it was, its scores, then one column per hyperparameter."""
     runs = list(runs)
@@ -107,7 +85,7 @@ def runs_table(runs: Iterable[StoredRun]) -> pd.DataFrame:
         knobs.extend(k for k in run.hyperparameters if k not in knobs)
     rows = []
     for run in runs:
-        kept = _kept_record(run)
+        record = RunRecord(run)
         test = run.test or {}
         row: dict[str, Any] = {
             "run": run.id,
@@ -118,12 +96,12 @@ def runs_table(runs: Iterable[StoredRun]) -> pd.DataFrame:
             "status": run.status,
             "verdict": str((run.diagnosis or {}).get("verdict", "")),
             "kept_epoch": run.kept_epoch or None,
-            "kept_val_loss": _number(kept.get("val_loss")),
-            "kept_val_metric": _number(kept.get("val_metric")),
-            "test_loss": _number(test.get("loss")),
-            "test_metric": _number(test.get("metric")),
+            "kept_val_loss": record.kept_val_loss,
+            "kept_val_metric": record.kept_val_metric,
+            "test_loss": number(test.get("loss")),
+            "test_metric": number(test.get("metric")),
             "epochs_run": len(run.history),
-            "seconds": _seconds(run),
+            "seconds": record.seconds,
         }
         for knob in knobs:
             row[knob] = run.hyperparameters.get(knob)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.jsonsafe import json_safe
+from core.store.retry import retry_race
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_FILE = "runs.sqlite"
@@ -452,15 +453,12 @@ def _create_tables(engine: Engine) -> None:
     Two processes may both see a table missing and both create it: the loser's CREATE fails
     ("already exists"); looking again then finds every table there.
     """
-    for attempt in range(3):
-        try:
-            metadata.create_all(engine, checkfirst=True)
-            return
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError, IntegrityError) as exc:
-            raced = isinstance(exc, IntegrityError) or "already exists" in str(exc)
-            if not raced or attempt == 2:  # e.g. an unreachable server: no point in asking again
-                raise
-            time.sleep(0.1 * (attempt + 1))
+    retry_race(
+        lambda: metadata.create_all(engine, checkfirst=True),
+        tries=3,
+        pause=lambda attempt: 0.1 * (attempt + 1),
+        raced=lambda exc: isinstance(exc, IntegrityError) or "already exists" in str(exc),  # not e.g. an unreachable server
+    )
 
 
 def _connect_args(url: Any) -> dict[str, Any]:

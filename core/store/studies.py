@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
-import sqlalchemy as sa
 
+from core.store.retry import retry_race
 from core.store.runs import data_dir, default_url, normalize_url
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -54,14 +53,7 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     key = (os.getpid(), url)
     with _LOCK:
         if key not in _STORAGES:
-            for attempt in range(6):
-                try:
-                    _STORAGES[key] = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
-                    break
-                except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
-                    if attempt == 5:
-                        raise
-                    time.sleep(0.2 + random.random() * 0.5)
+            _STORAGES[key] = retry_race(lambda: optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}))
         return _STORAGES[key]
 
 

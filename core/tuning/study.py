@@ -18,7 +18,6 @@ as "running") and is not re-run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -40,7 +39,9 @@ from core.history import EpochRecord
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
 from core.jsonsafe import json_safe
 from core.recording import open_run, record_result
+from core.store.retry import retry_race
 from core.store.runs import RunStore, masked
+from core.store.slots import TrialSlots
 
 if TYPE_CHECKING:
     from core.experiments.run import RunResult
@@ -255,58 +256,6 @@ class TuneResult:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Reservations: exactly n trials across processes.
-
-_SLOTS = sa.Table(
-    "fitlab_tune_slots",
-    sa.MetaData(),
-    sa.Column("study", sa.String(200), primary_key=True),
-    sa.Column("taken", sa.Integer, nullable=False),
-    sa.Column("total", sa.Integer, nullable=False),
-)
-
-
-class _Slots:
-    """Trial slots of one study: in the study's own database, or in memory for a study without storage."""
-
-    def __init__(self, storage: str | None, study: str, total: int) -> None:
-        self.study, self.total, self.taken = study, total, 0
-        self.engine = sa.create_engine(storage, pool_pre_ping=True) if storage else None
-        if self.engine is None:
-            return
-        for attempt in range(6):  # processes starting together race to create the table
-            try:
-                _SLOTS.metadata.create_all(self.engine, checkfirst=True)
-                break
-            except (sa.exc.IntegrityError, sa.exc.OperationalError, sa.exc.ProgrammingError):
-                if attempt == 5:
-                    raise
-                time.sleep(0.2 + random.random() * 0.5)
-        # Its own transaction: on PostgreSQL a failed INSERT spoils the transaction it is in.
-        with contextlib.suppress(sa.exc.IntegrityError), self.engine.begin() as conn:  # a process made it first: its total stands
-            if conn.execute(sa.select(_SLOTS.c.study).where(_SLOTS.c.study == study)).first() is None:
-                conn.execute(_SLOTS.insert().values(study=study, taken=0, total=total))
-
-    def take(self) -> bool:
-        if self.engine is None:
-            if self.taken >= self.total:
-                return False
-            self.taken += 1
-            return True
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                _SLOTS.update()
-                .where(_SLOTS.c.study == self.study, _SLOTS.c.taken < _SLOTS.c.total)
-                .values(taken=_SLOTS.c.taken + 1)
-            )
-            return bool(done.rowcount)
-
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-
-
-# ---------------------------------------------------------------------------------------------------
 # One study.
 
 
@@ -396,23 +345,25 @@ def _baseline(baselines: Baselines | None, name: str) -> float | None:
 def _open_study(storage: str | None, name: str, settings: TuneSettings, tries: int = 6) -> optuna.Study:
     """Create or join the study. Processes that start together race to create the storage's tables and
     the study (an IntegrityError, or SQLite's "database is locked" for the loser): the loser tries again."""
-    for attempt in range(tries):
-        try:
-            return optuna.create_study(
-                storage=storage,
-                study_name=name,
-                direction="minimize",
-                sampler=_sampler(settings),
-                pruner=_pruner(settings),
-                load_if_exists=True,
-            )
-        except (sa.exc.IntegrityError, sa.exc.OperationalError, optuna.exceptions.DuplicatedStudyError) as exc:
-            if attempt == tries - 1:
-                raise TuneError(f"cannot open the study storage {masked(storage or '')}: {exc}") from None
-            time.sleep(0.2 + random.random() * (attempt + 1) * 0.3)
-        except Exception as exc:  # a bad URL, an unreachable server
-            raise TuneError(f"cannot open the study storage {masked(storage or '')}: {exc}") from None
-    raise AssertionError("unreachable")
+    def create() -> optuna.Study:
+        return optuna.create_study(
+            storage=storage,
+            study_name=name,
+            direction="minimize",
+            sampler=_sampler(settings),
+            pruner=_pruner(settings),
+            load_if_exists=True,
+        )
+
+    try:
+        return retry_race(
+            create,
+            tries=tries,
+            errors=(sa.exc.IntegrityError, sa.exc.OperationalError, optuna.exceptions.DuplicatedStudyError),
+            pause=lambda attempt: 0.2 + random.random() * (attempt + 1) * 0.3,
+        )
+    except Exception as exc:  # the race lost every time, a bad URL, an unreachable server
+        raise TuneError(f"cannot open the study storage {masked(storage or '')}: {exc}") from None
 
 
 def run_study(
@@ -440,7 +391,7 @@ def run_study(
         settings = dataclasses.replace(settings, seed=settings.seed * 1_000_003 + os.getpid())
     study = _open_study(storage, name, settings)
     total = settings.total_trials()
-    slots = _Slots(storage, name, total)
+    slots = TrialSlots(storage, name, total)
     baselines = compute_baselines(dataset)
     deadline = started + settings.timeout_s if settings.timeout_s else None
     note = ""
@@ -461,7 +412,7 @@ def run_study(
     finally:
         slots.close()
     trials = outcomes(study)
-    best = _best(trials)
+    best = best_trial(trials)
     return TuneResult(
         name,
         masked(storage) if storage else None,
@@ -635,7 +586,8 @@ def read_trials(storage: str, study_name: str) -> list[TrialOutcome]:
     return outcomes(study)
 
 
-def _best(trials: Sequence[TrialOutcome]) -> TrialOutcome | None:
+def best_trial(trials: Sequence[TrialOutcome]) -> TrialOutcome | None:
+    """The complete trial with the lowest kept validation loss (None before one completes)."""
     done = [t for t in trials if t.state == "complete" and t.value is not None and math.isfinite(t.value)]
     return min(done, key=lambda t: float(t.value or 0)) if done else None
 
