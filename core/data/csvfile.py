@@ -34,6 +34,8 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from core.wording import first_and_more
+
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SNIFF_CHARS = 64_000  # the first lines the delimiter and the decimal mark are judged on
@@ -365,8 +367,7 @@ def _good_records_text(text: str, delimiter: str, skip_lines: set[int]) -> str:
 
 
 def _lines(lines: list[int]) -> str:
-    shown = ", ".join(str(n) for n in lines[:5])
-    return shown + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return first_and_more([str(n) for n in lines], 5)
 
 
 # ---------------------------------------------------------------- values: numbers hiding as text

@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from core.wording import first_and_more
 from core.data.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, to_safe_csv
 
 __all__ = [
@@ -450,21 +451,29 @@ def profile(infos: list[ColumnInfo], target: str | None = None, exclude: tuple[s
 
 
 def _names(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return first_and_more([repr(n) for n in names], limit)
+
+
+def date_part_values(parsed: pd.Series) -> dict[str, pd.Series]:
+    """A parsed date column's parts as numbers: year, month, day, weekday, and the hour with minutes as a fraction.
+
+    Training (`features`) and the saved model's predictor (core.export.predictor) make inputs from these."""
+    return {
+        "year": parsed.dt.year,
+        "month": parsed.dt.month,
+        "day": parsed.dt.day,
+        "weekday": parsed.dt.day_of_week,
+        "hour": parsed.dt.hour + parsed.dt.minute / 60,
+    }
 
 
 def _date_parts(name: str, column: pd.Series, fmt: str) -> pd.DataFrame:
     parsed = parse_dates(column.astype("string"), fmt)
-    parts = {
-        f"{name} (year)": parsed.dt.year,
-        f"{name} (month)": parsed.dt.month,
-        f"{name} (day)": parsed.dt.day,
-        f"{name} (weekday)": parsed.dt.day_of_week,
-    }
+    values = date_part_values(parsed)
+    wanted = ["year", "month", "day", "weekday"]
     if bool((parsed.dt.hour.fillna(0) != 0).any() or (parsed.dt.minute.fillna(0) != 0).any()):
-        parts[f"{name} (hour)"] = parsed.dt.hour + parsed.dt.minute / 60
-    return pd.DataFrame({k: v.astype(float) for k, v in parts.items()}, index=column.index)
+        wanted.append("hour")  # a time of day only when the column has one
+    return pd.DataFrame({f"{name} ({part})": values[part].astype(float) for part in wanted}, index=column.index)
 
 
 @dataclass
@@ -520,13 +529,12 @@ def _feature_notes(changes: _FeatureChanges, excluded: list[str]) -> list[str]:
     infinite, imputed = changes.infinite, changes.imputed
     if infinite:
         notes.append(
-            f"values {TOO_LARGE}, treated as missing: {', '.join(infinite[:5])}"
-            + (f" and {len(infinite) - 5} more column(s)" if len(infinite) > 5 else "")
+            f"values {TOO_LARGE}, treated as missing: {first_and_more(infinite, 5, 'column(s)')}"
         )
     if imputed:
         notes.append(
-            f"missing feature values filled in (median for numbers, most frequent value otherwise): {', '.join(imputed[:5])}"
-            + (f" and {len(imputed) - 5} more column(s)" if len(imputed) > 5 else "")
+            "missing feature values filled in (median for numbers, most frequent value otherwise): "
+            + first_and_more(imputed, 5, "column(s)")
         )
     return notes
 

@@ -17,11 +17,12 @@ import pandas as pd
 from torch import nn
 
 from core.data.csvfile import DataError
-from core.data.dataset import date_format, parse_dates, without_too_large
+from core.data.dataset import date_format, date_part_values, parse_dates, without_too_large
 from core.export.models import read_config
 from core.export.runs import ExportError
 from core.export.state import check_state, load_state
 from core.training.trainer import predict
+from core.wording import first_and_more
 
 
 def _date_inputs(name: str, column: pd.Series, fmt: str | None, parts: list[str]) -> dict[str, pd.Series]:
@@ -29,14 +30,7 @@ def _date_inputs(name: str, column: pd.Series, fmt: str | None, parts: list[str]
     if fmt is None:  # the config did not record it: read it off these values, as training did
         found = date_format(present.astype(str)) if len(present) else None
         fmt = found[0] if found else "ISO8601"
-    parsed = parse_dates(column.astype("string"), fmt)
-    values = {
-        "year": parsed.dt.year,
-        "month": parsed.dt.month,
-        "day": parsed.dt.day,
-        "weekday": parsed.dt.day_of_week,
-        "hour": parsed.dt.hour + parsed.dt.minute / 60,
-    }
+    values = date_part_values(parse_dates(column.astype("string"), fmt))
     return {f"{name} ({part})": values[part].astype(float) for part in parts}
 
 
@@ -64,7 +58,7 @@ class Predictor:
         columns = [str(c) for c in frame.columns]
         missing = [c for c in self.required_columns if c not in columns]
         if missing:
-            shown = ", ".join(repr(c) for c in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            shown = first_and_more([repr(c) for c in missing], 10)
             raise DataError(f"the table lacks column(s) the model needs: {shown}; it needs {', '.join(self.required_columns)}")
         frame = frame.set_axis(columns, axis=1).reset_index(drop=True)
         out: dict[str, pd.Series] = {}

@@ -37,6 +37,7 @@ from typing import IO
 from core.data.dataset import DataError
 from core.diagnosis import Diagnosis, diagnose
 from core.history import EpochRecord, History
+from core.wording import first_and_more
 
 FORMATS = {
     "keras": "Keras CSVLogger",
@@ -910,7 +911,7 @@ def _number_epochs(records: list[Record], notes: list[str], fmt: str) -> History
 def _list(items: Iterable[int], limit: int = 8, last: str = "") -> str:
     shown = [str(i) for i in items]
     if len(shown) > limit:
-        return ", ".join(shown[:limit]) + f" and {len(shown) - limit} more"
+        return first_and_more(shown, limit)
     if last and len(shown) > 1:
         return ", ".join(shown[:-1]) + f" {last} {shown[-1]}"
     return ", ".join(shown)
