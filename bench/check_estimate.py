@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 import torch  # noqa: E402
 
 from core.data.dataset import load_builtin  # noqa: E402
-from core.experiments.estimate import duration_words, estimate_seconds, measure  # noqa: E402
+from core.experiments.estimate import duration_words, estimate_seconds, measure_machine  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
 
@@ -52,7 +52,7 @@ def actual_seconds(dataset, hp) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    calibration = measure()
+    calibration = measure_machine()
     rows = []
     for name, samples, layers, width, batch, epochs in SETTINGS:
         dataset = load_builtin(name, samples=samples, noise=0.2, seed=0)  # samples: synthetic sets only
@@ -73,7 +73,7 @@ def main() -> None:
         f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__}, {torch.get_num_threads()} torch thread(s), by `bench/check_estimate.py`.",
         "",
-        f"Calibration probe (core.experiments.estimate.measure): {calibration.probe_seconds:.2f} s; per step "
+        f"Calibration probe (core.experiments.estimate.measure_machine): {calibration.probe_seconds:.2f} s; per step "
         f"{calibration.per_step * 1e6:.0f} µs, per layer per step {calibration.per_layer * 1e6:.0f} µs, "
         f"per 10⁹ multiply-adds {calibration.per_mac * 1e9:.2f} s, per epoch {calibration.per_epoch * 1e3:.1f} ms.",
         "",

@@ -40,7 +40,7 @@ TABLE_RENAMES = {
     "epochs_run": "epochs run",  # not "epochs": that is the hyperparameter (the most it may run)
 }
 METRIC_NAMES = {"classification": "accuracy", "regression": "R²"}
-KINDS = ("train", "fix", "trial")  # the runs the Compare page lists (not the LR finder's or learning curves')
+LISTED_KINDS = ("train", "fix", "trial")  # the runs the Compare page lists (not the LR finder's or learning curves')
 MIN_COMPARED, MAX_COMPARED = 2, 6
 DIFF_HIGHLIGHT = "background-color: #fef3c7; font-weight: 600"  # a value unlike the first run's
 

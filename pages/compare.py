@@ -19,7 +19,7 @@ store = session.store()
 session.init_knobs()  # Open in Train changes the remembered knobs: start from this workspace's own
 
 st.title("Compare runs")
-stored = store.list_runs(ws, kinds=compare.KINDS, limit=200)
+stored = store.list_runs(ws, kinds=compare.LISTED_KINDS, limit=200)
 if not stored:
     st.info(
         "No runs in this workspace yet. Train a few on the **Train & diagnose** page (change one knob between "

@@ -35,7 +35,7 @@ def _train(ws: str, rates: tuple[float, ...]) -> list[StoredRun]:
 
 
 def _listed(ws: str) -> list[StoredRun]:
-    return open_store().list_runs(ws, kinds=compare.KINDS, limit=200)  # what the page lists, in its order
+    return open_store().list_runs(ws, kinds=compare.LISTED_KINDS, limit=200)  # what the page lists, in its order
 
 
 def _workspace() -> str:

@@ -88,7 +88,7 @@ def _probe_epoch_seconds(dataset: Dataset, hp: Hyperparameters) -> float:
     return statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
 
 
-def measure() -> Calibration:
+def measure_machine() -> Calibration:
     """Run the probe (about 0.3-0.7 s) and fit the cost model's constants."""
     started = time.perf_counter()
     rows, seen = [], []
@@ -135,7 +135,7 @@ def calibration() -> Calibration:
         if _CALIBRATION is None:
             context = multiprocessing.get_context("spawn")  # no fork: the web server has threads
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-                _CALIBRATION = pool.submit(measure).result()
+                _CALIBRATION = pool.submit(measure_machine).result()
         return _CALIBRATION
 
 
