@@ -54,9 +54,7 @@ if choice is not None:
 # A slot in every script run, filled only before a run: an element drawn in some script runs and not in
 # others shifts every later element's place, and the browser then shows the old and the new copy of the
 # panels below (two "Find a learning rate" buttons) until the script run ends -- which a live loop delays.
-estimate_slot = st.empty()
-if choice is not None and hp is not None and active is None:
-    estimate.show(estimate_slot, choice, hp)  # how long Train will take, calibrated here; a warning for minutes
+estimate_slot = st.empty()  # filled below, once the first screen is drawn
 log_scale = st.toggle("Log-scale loss axis", key="log_scale")
 
 # --- the run shown, in fixed slots: the same elements at the same places in every rerun. During a run this
@@ -79,6 +77,12 @@ if shown_view is not None and not shown_view.active:
     # student waited for first, while the live charts stay until the final ones replace them.
     live.diagnosis_view(diagnosis_slot, shown_view, log_scale=log_scale)
 live.live_view(live_slots, shown_view, page)
+
+# --- how long Train will take (a warning for minutes): filled in after the charts, because the first
+# estimate in a server calibrates this machine in a process of its own (torch stays out of the server),
+# about 3 s while the workers start: the data chart does not wait for it
+if choice is not None and hp is not None and active is None:
+    estimate.show(estimate_slot, choice, hp)
 
 # --- evidence: the learning-rate finder and the learning curve
 watching = evidence.panels(choice, hp)
