@@ -14,10 +14,12 @@ from core.export.runs import runs_csv_bytes
 from ui import compare as view
 from ui import session
 
+# --- session: the workspace in the URL and its run store
 ws = session.workspace()
 store = session.store()
 session.init_knobs()  # Open in Train changes the remembered knobs: start from this workspace's own
 
+# --- the runs table: pick 2 to 6
 st.title("Compare runs")
 stored = store.list_runs(ws, kinds=compare.LISTED_KINDS, limit=200)
 if not stored:
@@ -40,6 +42,7 @@ if not chosen:
     st.stop()
 labels = [compare.default_label(r) for r in chosen]
 
+# --- curves and the knobs that differ
 if len(chosen) >= compare.MIN_COMPARED:
     st.subheader("Curves")
     log_scale = st.toggle("Log-scale loss axis", key="compare_log_scale")
@@ -56,11 +59,13 @@ if len(chosen) >= compare.MIN_COMPARED:
         st.container(key="compare_diff").table(compare.diff_styler(diff), width="content")
         st.caption(f"Only the knobs that differ; highlighted: a value unlike the first run's ({labels[0]}). – = not recorded.")
 
+# --- verdicts side by side, each with Open in Train and its downloads
 st.subheader("Verdicts" if len(chosen) > 1 else "The selected run")
 for column, run, label in zip(st.columns(len(chosen)), chosen, labels, strict=True):
     with column.container(border=True, key=f"card_{run.id}"):
         view.run_card(run, label, store.model_state(run.id))
 
+# --- parallel coordinates
 if len(chosen) >= compare.MIN_COMPARED:
     st.subheader("Hyperparameters against the validation loss")
     placed = compare.with_kept_loss(chosen)
@@ -71,6 +76,7 @@ if len(chosen) >= compare.MIN_COMPARED:
     else:
         st.plotly_chart(compare.parallel_figure(chosen, labels=labels), key="compare_parallel")
 
+# --- export and delete
 st.subheader("Export and delete")
 st.download_button(
     f"Selected runs as CSV ({len(chosen)} row(s))",

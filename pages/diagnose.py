@@ -46,6 +46,7 @@ def _metric_chart(log: TrainingLog) -> go.Figure:
     return fig.update_layout(title=label[:1].upper() + label[1:], yaxis_title=label)
 
 
+# --- the log: an upload or an example
 st.title("Diagnose a log from elsewhere")
 st.caption(
     "A per-epoch CSV from another tool: Keras' `CSVLogger`, PyTorch Lightning's `CSVLogger` (`metrics.csv`), or "
@@ -67,6 +68,7 @@ else:
     st.info("Upload a log, or press **Try an example**.")
     st.stop()
 
+# --- how it was read
 try:
     log = _read(content, name)
 except DataError as exc:
@@ -79,6 +81,7 @@ with st.expander("How the log was read"):
     for line in [log.describe(), *log.notes]:
         st.markdown(f"- {line}")
 
+# --- its curves
 log_scale = st.toggle("Log-scale loss axis", key="log_log_scale")
 left, right = st.columns(2)
 left.plotly_chart(loss_figure(log.history, log_scale=log_scale), key="log_loss_chart")
@@ -87,6 +90,7 @@ if log.metric_name:
 else:
     right.caption("This log has no metric column: only the losses are drawn.")
 
+# --- the verdict
 st.subheader("Diagnosis")
 verdict.diagnosis_card(diagnose_log(log), None, applicable=False)
 st.caption(

@@ -1,7 +1,7 @@
 """Tune: grid, random or Bayesian (TPE) search over chosen knobs, run by Optuna in the worker pool.
 
 The page writes nothing but a study and its jobs: one `tune` job per worker process joins the same
-Optuna study (core/studies.py names it after the workspace); the page polls the study's trials and
+Optuna study (core/store/studies.py names it after the workspace; core/workers/searches.py starts it); the page polls the study's trials and
 draws them. Every trial is also a run in the run store (kind "trial"), so the Compare page lists it.
 """
 
@@ -23,6 +23,7 @@ from ui.text import plain
 
 POLL_SECONDS = 1.0
 
+# --- session: the workspace, its store and workers, the Train page's knobs, the study storage
 ws = session.workspace()
 store = session.store()
 pool = session.executor()
@@ -32,6 +33,7 @@ session.remember_knobs()
 base_hp = tune_form.base_hyperparameters(session.remembered())
 storage = studies.storage_url(store.url)
 
+# --- the search form: knobs and ranges, strategy, budget, pruning
 st.title("Tune: search the hyperparameters")
 st.caption(tune_form.INTRO)
 
@@ -44,6 +46,7 @@ jobs = [store.get(run_id) for run_id in (current.attrs.get("runs", []) if curren
 running = any(j is not None and j.status in ACTIVE for j in jobs)
 
 
+# --- Start search and Stop
 buttons = st.columns([1, 1, 4], vertical_alignment="center")
 ready = settings is not None and base_hp is not None and choice is not None and not running
 if buttons[0].button("Start search", key="tune_start", type="primary", disabled=not ready) and ready:
@@ -86,6 +89,7 @@ def one_knob_space(knob: str) -> str:
     return f"{knob}={default.low:g}:{default.high:g}" + (":log" if default.log else "")
 
 
+# --- the trials so far: table, optimization history, importance, parallel coordinates
 status_slot, table_slot, charts_slot = st.empty(), st.empty(), st.empty()
 
 
@@ -129,6 +133,7 @@ def draw(trials: list[TrialOutcome], *, live: bool) -> None:
 trials_now = read_trials(storage, current.name) if current else []
 draw(trials_now, live=running)
 
+# --- the best trial: Apply best, and a validation curve of one knob around it
 best = best_trial(trials_now)
 if current is not None and best is not None and not running:
     st.subheader("Best trial")

@@ -195,7 +195,7 @@ TINY = Hyperparameters(hidden_layers=1, width=8, epochs=2, batch_size=32, seed=0
 def one_openmp_thread() -> Iterator[None]:
     """The CLI runs fit the boosted baseline (HistGradientBoosting, OpenMP). On these shared 2-core machines its
     spinning threads took 14.7 s instead of 0.16 s per fit (breast_cancer, load ~7): one thread keeps these
-    tests about the CSV path. Reported; core/baselines.py is not this suite's subject."""
+    tests about the CSV path. Reported; core/experiments/baselines.py is not this suite's subject."""
     with threadpool_limits(limits=1):
         yield
 

@@ -1,4 +1,4 @@
-"""Hyperparameter search (core/tune.py): spaces from the knob metadata, the three samplers, the pruners,
+"""Hyperparameter search (core/tuning/study.py): spaces from the knob metadata, the three samplers, the pruners,
 trials kept as runs, and several processes sharing one study on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A saved model read back: the network rebuilt from its config, its parameters loaded, raw rows in, predictions out.
 
-This is the only part of core.export that needs torch (`python -m core predict`; the model download
+With core.export.state, the part of core.export that needs torch (`python -m core predict`; the model download
 checks the parameters fit the config with `check_state`).
 """
 
