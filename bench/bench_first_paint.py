@@ -13,29 +13,19 @@ from /proc after the server answers its health check, and again after the cold p
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
-
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("FITLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+if str(ROOT) not in sys.path:  # `python bench/bench_first_paint.py` puts bench/, not the root, on the path
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -43,36 +33,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {"FITLAB_DATA_DIR": str(data_dir)}
-    env.pop("FITLAB_DB", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def paint(page: Page, url: str) -> float:
@@ -86,24 +46,19 @@ def paint(page: Page, url: str) -> float:
 
 def one(browser: object) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(Path(tmp))
+        server = Server(Path(tmp))  # the browser tests' own: `streamlit run app.py`, its own run store
         try:
             time.sleep(1.0)
-            idle = rss_mb(proc.pid)
-            results = {"rss_start_mb": idle}
+            results = {"rss_start_mb": rss_mb(server.process.pid)}
             for label in ("cold", "warm"):
                 context = browser.new_context(viewport={"width": 1400, "height": 1200})  # type: ignore[attr-defined]
-                results[label] = paint(context.new_page(), url)
+                results[label] = paint(context.new_page(), server.url)
                 context.close()
                 if label == "cold":
-                    results["rss_after_page_mb"] = rss_mb(proc.pid)
+                    results["rss_after_page_mb"] = rss_mb(server.process.pid)
             return results
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            server.stop()
 
 
 def main() -> int:
@@ -114,7 +69,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for i in range(args.repeats):
             row = one(browser)
             rows.append(row)

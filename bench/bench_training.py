@@ -158,6 +158,17 @@ def run_trainer(ds: Dataset, batch_size: int) -> Result:
     return Result("a", "FitLab `Trainer`", batch_size, threads, seconds, final.val_loss, final.val_metric)
 
 
+def textbook_model(ds: Dataset) -> nn.Sequential:
+    """The model (b), (c) and (f) train: 2 x 128 ReLU as a user writes it."""
+    return nn.Sequential(
+        nn.Linear(ds.n_inputs, WIDTH),
+        nn.ReLU(),
+        nn.Linear(WIDTH, WIDTH),
+        nn.ReLU(),
+        nn.Linear(WIDTH, ds.n_outputs),
+    )
+
+
 def run_plain(ds: Dataset, batch_size: int, threads: int, key: str, label: str) -> Result:
     """(b)/(c): the textbook loop, DataLoader and all, at the given intra-op thread count."""
     torch.set_num_threads(threads)
@@ -167,13 +178,7 @@ def run_plain(ds: Dataset, batch_size: int, threads: int, key: str, label: str) 
     train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True)
     val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=VAL_BATCH)
 
-    model = nn.Sequential(
-        nn.Linear(ds.n_inputs, WIDTH),
-        nn.ReLU(),
-        nn.Linear(WIDTH, WIDTH),
-        nn.ReLU(),
-        nn.Linear(WIDTH, ds.n_outputs),
-    )
+    model = textbook_model(ds)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -210,13 +215,7 @@ def run_sliced(ds: Dataset, batch_size: int) -> Result:
     torch.manual_seed(SEED)
     x_train, y_train = torch.tensor(ds.x_train), torch.tensor(ds.y_train)
     x_val, y_val = torch.tensor(ds.x_val), torch.tensor(ds.y_val)
-    model = nn.Sequential(
-        nn.Linear(ds.n_inputs, WIDTH),
-        nn.ReLU(),
-        nn.Linear(WIDTH, WIDTH),
-        nn.ReLU(),
-        nn.Linear(WIDTH, ds.n_outputs),
-    )
+    model = textbook_model(ds)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
     loss_fn = nn.CrossEntropyLoss()
     seconds = []

@@ -3,6 +3,8 @@
     python bench/check_behaviour.py record DIR    # before the change: write every case's JSON into DIR
     python bench/check_behaviour.py compare DIR   # after it: run again, compare with DIR, write a report
 
+bench/behaviour/ holds what `record` wrote at 34e9ca1, the commit before the package move (issue 19).
+
 Cases: `train --json` and `fix --json` for each of the five presets, `train --json` on two built-in
 real sets (iris: classification, diabetes: regression) and on two CSV files of tests/corpus, and
 `diagnose --json` on every log in tests/logs/real/. Each runs as `python -m core ...` in a fresh
