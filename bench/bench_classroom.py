@@ -51,7 +51,7 @@ DEFAULT_BATCH = Hyperparameters().batch_size
 CLI_TRAINING = """
 import time
 from core.experiments.baselines import compute_baselines
-from core.data.dataset import load_builtin
+from core.data.builtin import load_builtin
 from core.experiments.run import run_experiment
 from core.hyperparameters import SCENARIOS, scenario_hyperparameters
 preset = SCENARIOS["overfitting"]["dataset"]

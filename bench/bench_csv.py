@@ -67,7 +67,9 @@ def measure(path: str, target: str, plain: bool) -> dict[str, float]:
     """One fresh process's figures (run as `bench_csv.py --measure`)."""
     import pandas as pd
 
-    from core.data.dataset import analyze_columns, build_dataset, read_table
+    from core.data.columns import analyze_columns
+    from core.data.csvfile import read_table
+    from core.data.dataset import build_dataset
 
     def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
@@ -193,7 +195,7 @@ def report(
         )
     lines += [
         "",
-        "The long file is over the 100,000-row cap (`core.data.dataset.ROW_CAP`): it is read and profiled whole, and the",
+        "The long file is over the 100,000-row cap (`core.data.columns.ROW_CAP`): it is read and profiled whole, and the",
         "dataset is a seeded stratified sample of 100,000 rows. Reading costs more than plain `pd.read_csv` because",
         "FitLab also checks every record against the header with the `csv` module (to skip or refuse ragged rows",
         "with their line numbers) and types text columns.",

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios import confusion as scenario_confusion  # noqa: E402  (bench/, the script's own folder)
 
-from core.data.dataset import DataError  # noqa: E402
+from core.data.csvfile import DataError  # noqa: E402
 from core.diagnosis import VERDICTS  # noqa: E402
 from core.logs.reader import diagnose_log, read_training_log  # noqa: E402
 

@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.data.dataset import Dataset, load_builtin, load_csv  # noqa: E402
+from core.data.builtin import load_builtin  # noqa: E402
+from core.data.dataset import Dataset, load_csv  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.tuning.study import STRATEGIES, TrialOutcome, TuneSettings, parse_space, run_study  # noqa: E402
 

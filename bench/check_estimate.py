@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from core.data.dataset import load_builtin  # noqa: E402
+from core.data.builtin import load_builtin  # noqa: E402
 from core.experiments.estimate import duration_words, estimate_seconds, measure_machine  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402

@@ -45,7 +45,8 @@ if str(ROOT) not in sys.path:  # `python bench/check_lr_finder.py` puts bench/, 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.data.dataset import Dataset, load_builtin  # noqa: E402
+from core.data.builtin import load_builtin  # noqa: E402
+from core.data.dataset import Dataset  # noqa: E402
 from core.experiments.lr_finder import find_learning_rate, snap_learning_rate  # noqa: E402
 from core.experiments.results import LrFinderResult  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.data.dataset import load_builtin  # noqa: E402
+from core.data.builtin import load_builtin  # noqa: E402
 from core.diagnosis import VERDICTS  # noqa: E402
 from core.experiments.fix import fix_run  # noqa: E402
 from core.experiments.run import run_experiment  # noqa: E402

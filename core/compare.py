@@ -18,7 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from core.data.dataset import BUILTIN, SYNTHETIC, Dataset, load_builtin
+from core.data.builtin import BUILTIN, SYNTHETIC, load_builtin
+from core.data.dataset import Dataset
 from core.diagnosis import Diagnosis, heading
 from core.export.runs import SCORE_COLUMNS
 from core.export.runs import runs_table as export_table

@@ -8,7 +8,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.data.dataset import DataError
+from core.data.csvfile import DataError
 from core.figures.charts import loss_figure, metric_figure
 from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict

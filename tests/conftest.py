@@ -23,7 +23,8 @@ os.environ.pop("FITLAB_DB", None)
 if str(REPO_ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` must find `core`
     sys.path.insert(0, str(REPO_ROOT))
 
-from core.data.dataset import Dataset, load_builtin  # noqa: E402
+from core.data.builtin import load_builtin  # noqa: E402
+from core.data.dataset import Dataset  # noqa: E402
 from core.history import EpochRecord  # noqa: E402
 from core.hyperparameters import Hyperparameters  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import compare
-from core.data.dataset import load_builtin
+from core.data.builtin import load_builtin
 from core.hyperparameters import Hyperparameters
 from core.store.runs import StoredRun, open_store
 from core.workers.jobs import run_job

@@ -9,7 +9,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.data.dataset import NOISE_RANGE, SAMPLES_RANGE
+from core.data.builtin import NOISE_RANGE, SAMPLES_RANGE
 from core.store.runs import open_store
 from tests.app_support import APP, last_run
 from ui.data_picker import TASKS

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.dataset import load_builtin, transform
+from core.data.builtin import load_builtin
+from core.data.dataset import transform
 from core.experiments.results import LearningCurvePoint, LearningCurveResult, LrFinderResult
 from core.experiments.surface import boundary_surface
 from core.figures.charts import (

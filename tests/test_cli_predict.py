@@ -14,7 +14,10 @@ import pytest
 import torch
 
 from core.cli.commands import main
-from core.data.dataset import analyze_columns, build_dataset, features, load_builtin, read_table, transform
+from core.data.builtin import load_builtin
+from core.data.columns import analyze_columns
+from core.data.csvfile import read_table
+from core.data.dataset import build_dataset, features, transform
 from core.experiments.run import run_experiment
 from core.export.models import config_json, result_model_files
 from core.hyperparameters import Hyperparameters

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from core import compare
-from core.data.dataset import load_builtin
+from core.data.builtin import load_builtin
 from core.export.models import model_files
 from core.hyperparameters import Hyperparameters
 from core.store.runs import RunStore, StoredRun

@@ -21,21 +21,9 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from core.cli.commands import main
-from core.data.dataset import (
-    FLOAT32_MAX,
-    ROW_CAP,
-    DataError,
-    analyze_columns,
-    build_dataset,
-    column_info,
-    default_target,
-    guess_task,
-    load_csv,
-    profile,
-    read_table,
-    safe_cell,
-    to_safe_csv,
-)
+from core.data.columns import FLOAT32_MAX, ROW_CAP, analyze_columns, column_info, default_target, guess_task, profile
+from core.data.csvfile import DataError, read_table, safe_cell, to_safe_csv
+from core.data.dataset import build_dataset, load_csv
 from core.experiments.baselines import compute_baselines
 from core.hyperparameters import Hyperparameters
 from core.training.trainer import Trainer

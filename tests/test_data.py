@@ -7,23 +7,10 @@ import pandas as pd
 import pytest
 from sklearn import datasets as skdatasets
 
-from core.data.dataset import (
-    BUILTIN,
-    FLOAT32_MAX,
-    REAL,
-    SYNTHETIC,
-    DataError,
-    Dataset,
-    analyze_columns,
-    default_target,
-    detect_task,
-    load_builtin,
-    load_csv,
-    prepare,
-    read_csv,
-    read_table,
-    transform,
-)
+from core.data.builtin import BUILTIN, REAL, SYNTHETIC, load_builtin
+from core.data.columns import FLOAT32_MAX, analyze_columns, default_target, detect_task
+from core.data.csvfile import DataError, read_csv, read_table
+from core.data.dataset import Dataset, load_csv, prepare, transform
 
 REGRESSION = {"sine", "diabetes"}
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from core.data.dataset import Dataset, load_builtin
+from core.data.builtin import load_builtin
+from core.data.dataset import Dataset
 from core.experiments.estimate import WARN_SECONDS, Calibration, calibration, duration_words, estimate_seconds
 from core.hyperparameters import Hyperparameters
 from core.training.trainer import Trainer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data.dataset import DataError
+from core.data.csvfile import DataError
 from core.diagnosis import diagnose
 from core.history import History
 from core.logs.reader import diagnose_log, read_history_csv, read_training_log

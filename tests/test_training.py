@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.data.dataset import load_builtin
+from core.data.builtin import load_builtin
 from core.history import EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.training.model import build_model

@@ -14,7 +14,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from core.data.dataset import Dataset, load_builtin
+from core.data.builtin import load_builtin
+from core.data.dataset import Dataset
 from core.hyperparameters import KNOBS, Hyperparameters
 from core.store.runs import RunStore
 from core.tuning.study import (

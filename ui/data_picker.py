@@ -6,26 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.data.dataset import (
-    BUILTIN,
-    NOISE_RANGE,
-    ROW_CAP,
-    SAMPLES_RANGE,
-    SYNTHETIC,
-    ColumnInfo,
-    CsvTable,
-    DataError,
-    Dataset,
-    TaskGuess,
-    analyze_columns,
-    build_dataset,
-    default_target,
-    guess_task,
-    load_builtin,
-    profile,
-    read_table,
-    to_safe_csv,
-)
+from core.data.builtin import BUILTIN, NOISE_RANGE, SAMPLES_RANGE, SYNTHETIC, load_builtin
+from core.data.columns import ROW_CAP, ColumnInfo, TaskGuess, analyze_columns, default_target, guess_task, profile
+from core.data.csvfile import CsvTable, DataError, read_table, to_safe_csv
+from core.data.dataset import Dataset, build_dataset
 from ui import session, state
 from ui.choice import DataChoice
 from ui.session import DATA_KNOBS

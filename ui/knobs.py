@@ -13,9 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.data.dataset import (
-    Dataset,
-)
+from core.data.dataset import Dataset
 from core.hyperparameters import (
     KNOBS,
     SCENARIOS,

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.data.dataset import DEFAULT_DATASET
+from core.data.builtin import DEFAULT_DATASET
 from core.hyperparameters import Hyperparameters
 from core.store.runs import ACTIVE, RunStore, new_workspace_id, open_store, valid_workspace_id
 from core.workers.executor import Executor, make_executor

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from core.data.dataset import BUILTIN, NOISE_RANGE, SAMPLES_RANGE
+from core.data.builtin import BUILTIN, NOISE_RANGE, SAMPLES_RANGE
 from core.hyperparameters import SCENARIOS, HyperparameterError, Hyperparameters, parse_value
 from ui import knobs as knob_widgets
 from ui import state

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.cli.parser import UsageError, build_parser
-from core.data.dataset import DataError, load_builtin, load_csv
+from core.data.builtin import load_builtin
+from core.data.csvfile import DataError
+from core.data.dataset import load_csv
 from core.diagnosis import Recommendation
 from core.experiments.fix import fix_run
 from core.experiments.learning_curve import LearningCurveError, learning_curve
@@ -288,7 +290,8 @@ def _model_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths: tuple[Path, Path]) -> None:
-    from core.data.dataset import analyze_columns, read_table
+    from core.data.columns import analyze_columns
+    from core.data.csvfile import read_table
     from core.export.models import DATE_PART, config_json, result_model_files
 
     infos = None
@@ -307,7 +310,7 @@ def _save_model(args: argparse.Namespace, result: RunResult, dataset: Any, paths
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from core.data.dataset import read_table, to_safe_csv
+    from core.data.csvfile import read_table, to_safe_csv
     from core.export.predictor import load_model
 
     predictor = load_model(args.model, args.config)

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from core.data.dataset import BUILTIN
+from core.data.builtin import BUILTIN
 from core.experiments.fix import DEFAULT_ROUNDS, MAX_ROUNDS
 from core.experiments.learning_curve import DEFAULT_FRACTIONS
 from core.experiments.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS

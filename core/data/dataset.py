@@ -1,71 +1,49 @@
-"""Datasets: built-in synthetic and scikit-learn ones, CSV files, preprocessing and the split.
+"""A `Dataset`: a table's features and target, preprocessed and split, with what was done to it.
 
 Everything ends in a `Dataset`: preprocessed float32 matrices for train/validation/test, the task
 (classification or regression), and the fitted preprocessor so that new points (a decision-boundary
-grid) go through exactly the same transformation.
+grid) go through exactly the same transformation. What each column of a CSV is: core.data.columns;
+the built-in sets: core.data.builtin; reading the file: core.data.csvfile.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
-from sklearn import datasets as skdatasets
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from core.data.columns import (
+    DROP_REASONS,
+    MAX_CATEGORIES,
+    MAX_CLASSES,
+    MIN_CLASS_ROWS,
+    ROW_CAP,
+    SCALED_LIMIT,
+    TOO_LARGE,
+    ColumnInfo,
+    analyze_columns,
+    date_part_values,
+    guess_task,
+    is_whole,
+    no_values,
+    parse_dates,
+    quoted_names,
+    without_too_large,
+)
+from core.data.csvfile import CsvTable, DataError, read_table
 from core.wording import first_and_more
-from core.data.csvfile import CsvTable, DataError, read_csv, read_table, safe_cell, to_safe_csv
-
-__all__ = [
-    "BUILTIN",
-    "REAL",
-    "NOISE_RANGE",
-    "ROW_CAP",
-    "SAMPLES_RANGE",
-    "SYNTHETIC",
-    "ColumnInfo",
-    "CsvTable",
-    "DataError",
-    "Dataset",
-    "TaskGuess",
-    "analyze_columns",
-    "build_dataset",
-    "column_info",
-    "default_target",
-    "detect_task",
-    "features",
-    "guess_task",
-    "load_builtin",
-    "load_csv",
-    "prepare",
-    "profile",
-    "read_csv",
-    "read_table",
-    "safe_cell",
-    "to_safe_csv",
-    "transform",
-]
-
-SYNTHETIC = ("moons", "circles", "spiral", "xor", "gaussians", "sine")
-REAL = ("iris", "wine", "breast_cancer", "digits", "diabetes")
-BUILTIN = SYNTHETIC + REAL
-DEFAULT_DATASET = "moons"
-SAMPLES_RANGE = (20, 100_000)  # rows a synthetic dataset may have (load_builtin refuses others)
-NOISE_RANGE = (0.0, 2.0)  # its noise
 
 VAL_SHARE = 0.2
 TEST_SHARE = 0.2
-MAX_CATEGORIES = 20  # one-hot columns per categorical feature; rarer values share one column
 
 
 @dataclass
@@ -114,357 +92,6 @@ class Dataset:
             "classes": list(self.classes),
             "notes": list(self.notes),
         }
-
-
-# ---------------------------------------------------------------- built-in data
-
-
-def _spiral(samples: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    half = samples // 2
-    sizes = (half, samples - half)
-    xs, ys = [], []
-    for label, n in enumerate(sizes):
-        t = np.sqrt(rng.uniform(0, 1, n)) * 3 * np.pi  # sqrt: even density along the arm
-        angle = t + label * np.pi
-        points = np.column_stack([t * np.cos(angle), t * np.sin(angle)]) / (3 * np.pi)
-        xs.append(points + rng.normal(0, noise * 0.25, points.shape))
-        ys.append(np.full(n, label))
-    return np.vstack(xs), np.concatenate(ys)
-
-
-def _xor(samples: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    x = rng.uniform(-1, 1, (samples, 2))
-    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
-    return x + rng.normal(0, noise * 0.5, x.shape), y
-
-
-def _sine(samples: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    x = rng.uniform(-2, 2, (samples, 2))
-    y = np.sin(2 * x[:, 0]) + 0.5 * x[:, 1] ** 2 + rng.normal(0, noise, samples)
-    return x, y
-
-
-def _synthetic(name: str, samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    if name == "moons":
-        return skdatasets.make_moons(samples, noise=noise, random_state=seed)
-    if name == "circles":
-        return skdatasets.make_circles(samples, noise=noise, factor=0.5, random_state=seed)
-    if name == "spiral":
-        return _spiral(samples, noise, rng)
-    if name == "xor":
-        return _xor(samples, noise, rng)
-    if name == "gaussians":
-        centers = [(-1.0, -1.0), (1.0, 1.0), (-1.0, 1.5)]
-        return skdatasets.make_blobs(samples, centers=centers, cluster_std=0.5 + noise, random_state=seed)
-    return _sine(samples, noise, rng)
-
-
-def load_builtin(name: str = DEFAULT_DATASET, samples: int = 1000, noise: float = 0.2, seed: int = 0) -> Dataset:
-    """A built-in dataset; `samples` and `noise` apply to the synthetic ones only."""
-    if name not in BUILTIN:
-        raise DataError(f"unknown dataset {name!r}; choose from {', '.join(BUILTIN)}")
-    notes: list[str] = []
-    if name in SYNTHETIC:
-        if not SAMPLES_RANGE[0] <= samples <= SAMPLES_RANGE[1]:
-            raise DataError(f"samples must be between {SAMPLES_RANGE[0]} and {SAMPLES_RANGE[1]}, got {samples}")
-        if not NOISE_RANGE[0] <= noise <= NOISE_RANGE[1]:
-            raise DataError(f"noise must be between {NOISE_RANGE[0]:g} and {NOISE_RANGE[1]:g}, got {noise:g}")
-        x, y = _synthetic(name, samples, noise, seed)
-        frame = pd.DataFrame(x, columns=["x1", "x2"])
-        target = pd.Series(y, name="target")
-        if name != "sine":
-            target = target.astype(int).astype(str)
-        task = "regression" if name == "sine" else "classification"
-    else:
-        bunch = getattr(skdatasets, f"load_{name}")(as_frame=True)
-        frame = bunch.data
-        frame.columns = [str(c) for c in frame.columns]
-        if name == "diabetes":
-            target, task = bunch.target.astype(float), "regression"
-        else:
-            target = pd.Series(np.asarray(bunch.target_names)[bunch.target], name="target")
-            task = "classification"
-        notes.append(f"{name}: {len(frame)} rows from scikit-learn; samples and noise do not apply")
-    return prepare(frame, target.reset_index(drop=True), name=name, task=task, seed=seed, notes=notes)
-
-
-# ---------------------------------------------------------------- CSV files: what each column is
-
-ROW_CAP = 100_000  # rows a CSV trains on; a bigger file trains on a seeded random sample of this many
-MAX_CLASSES = 100  # more classes than this cannot be learned from a classroom-sized file
-MIN_CLASS_ROWS = 3  # one row each for training, validation and test
-DISTINCT_PER_ROW = 0.9  # share of distinct values from which a text column is an identifier or free text
-# Preferred default targets, case-insensitive: the generic names, and the targets of the classroom
-# classics (iris and penguins: species; titanic: survived).
-TARGET_NAMES = ("target", "label", "class", "y", "outcome", "species", "survived")
-LABEL_CLASSES = (2, 20)  # distinct values of a text/boolean column that reads as a label to predict
-# The network computes in float32: a number beyond its range (or ±inf) cannot be one of its inputs or
-# targets, and scikit-learn's scaling overflows on it. Such values are counted and treated as missing.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-WHOLE_LIMIT = 2.0**53  # beyond this every float is whole: such numbers are amounts, never class labels
-TOO_LARGE = "too large for float32 (beyond ±3.4e38) or infinite"
-SCALED_LIMIT = 1e12  # a scaled value beyond this many training standard deviations would overflow the losses
-ID_NAME = re.compile(r"(^|[\s_.-])(id|uuid|guid|key|index|idx|rownum|row|no|nr)$|^(id|uuid|guid)([\s_.-]|$)|^#$", re.IGNORECASE)
-CAMEL_ID = re.compile(r"[a-z](Id|ID)$")  # PassengerId, customerID; case matters ("paid" is not an ID)
-UNNAMED = re.compile(r"^(column \d+|unnamed.*|index)$", re.IGNORECASE)
-USABLE = ("number", "boolean", "category", "date")
-DROP_REASONS = {  # why a kind of column is not a feature, for the notes
-    "empty": "no values",
-    "constant": "the same value in every row",
-    "id": "ID-like, a different value in almost every row",
-    "text": "free text, a different value in almost every row",
-}
-
-DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}( \d{1,2}:\d{2}(:\d{2})?)?$")
-DATE_FORMATS = [
-    (r"^\d{4}-", "ISO8601", "year-month-day"),
-    (r"^\d{4}/", "%Y/%m/%d", "year/month/day"),
-    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y", "day.month.year"),
-    (r"^\d{1,2}\.\d{1,2}\.\d{2}$", "%d.%m.%y", "day.month.year"),
-    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y", "month/day/year"),
-    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y", "day/month/year"),
-    (r"^\d{1,2}-\d{1,2}-\d{4}$", "%d-%m-%Y", "day-month-year"),
-    (r"^\d{1,2}/\d{1,2}/\d{4} ", "%m/%d/%Y %H:%M", "month/day/year"),
-    (r"^\d{1,2}/\d{1,2}/\d{4} ", "%d/%m/%Y %H:%M", "day/month/year"),
-    (r"^\d{1,2}\.\d{1,2}\.\d{4} ", "%d.%m.%Y %H:%M", "day.month.year"),
-]
-
-
-@dataclass
-class ColumnInfo:
-    """What one column of a CSV is, for the profile and for choosing features."""
-
-    name: str
-    kind: str  # number, boolean, category, date, text, id, constant, empty
-    missing: int
-    distinct: int
-    rows: int
-    example: str
-    reason: str = ""  # why it cannot be a feature; empty when it can
-    too_large: int = 0  # numbers beyond float32's range or ±inf, counted in `missing`
-    date_format: str | None = None
-    date_order: str = ""  # e.g. "day/month/year", for the note
-
-    @property
-    def usable(self) -> bool:
-        return self.kind in USABLE
-
-
-def date_format(values: pd.Series) -> tuple[str, str] | None:
-    """The date format that reads nearly all of these strings, or None when they are not dates."""
-    sample = values.head(200).astype(str).str.strip()
-    if sample.empty or sample.str.match(DATE_LIKE).mean() < DISTINCT_PER_ROW:
-        return None
-    best: tuple[float, str, str] | None = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for pattern, fmt, order in DATE_FORMATS:
-            if not sample.str.match(pattern).mean() >= DISTINCT_PER_ROW:
-                continue
-            parsed = parse_dates(sample, fmt)
-            share = float(parsed.notna().mean())
-            if share >= DISTINCT_PER_ROW and (best is None or share > best[0]):
-                best = (share, fmt, order)
-    return None if best is None else (best[1], best[2])
-
-
-def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if fmt == "ISO8601":
-            parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-            return parsed.dt.tz_convert(None)
-        return pd.to_datetime(values, format=fmt, errors="coerce")
-
-
-def _is_whole(values: pd.Series) -> bool:
-    numbers = values.to_numpy(dtype=float)
-    return bool(np.all(np.abs(numbers) < WHOLE_LIMIT) and np.all(numbers == np.round(numbers)))
-
-
-def too_large(column: pd.Series) -> pd.Series:
-    """True where a number is ±inf or beyond float32's range; False for text, booleans and gaps.
-
-    Integer columns never are: int64 and uint64 end near 1.8e19, far inside float32's 3.4e38.
-    """
-    if not pd.api.types.is_float_dtype(column):
-        return pd.Series(False, index=column.index)
-    with np.errstate(invalid="ignore"):
-        return pd.Series(np.abs(column.to_numpy(dtype=float, na_value=np.nan)) > FLOAT32_MAX, index=column.index)
-
-
-def without_too_large(column: pd.Series) -> tuple[pd.Series, int]:
-    """The column with its too-large and infinite numbers made missing, and how many there were."""
-    mask = too_large(column)
-    count = int(mask.sum())
-    return (column.mask(mask) if count else column), count
-
-
-def _no_values(overflow: int, rows: int) -> str:
-    if not overflow:
-        return DROP_REASONS["empty"]
-    if overflow == rows:
-        return f"no usable values: all {overflow} are {TOO_LARGE}"
-    return f"no usable values: {overflow} are {TOO_LARGE}, the other {rows - overflow} missing"
-
-
-def column_info(name: str, column: pd.Series) -> ColumnInfo:
-    column, overflow = without_too_large(column)
-    present = column.dropna()
-    rows, missing = len(column), len(column) - len(present)
-    distinct = int(present.nunique())
-    example = str(present.iloc[0])[:40] if len(present) else ""
-    info = ColumnInfo(name, "number", missing, distinct, rows, example, too_large=overflow)
-    if len(present) == 0:
-        info.kind, info.reason = "empty", _no_values(overflow, rows)
-        return info
-    if distinct == 1:
-        info.kind, info.reason = "constant", f"the same value ({example!r}) in every row"
-        return info
-    many = len(present) >= 10 and distinct >= DISTINCT_PER_ROW * len(present)
-    if pd.api.types.is_bool_dtype(column):
-        info.kind = "boolean"
-    elif pd.api.types.is_numeric_dtype(column):
-        consecutive = bool(np.all(np.diff(present.to_numpy(dtype=float)) == 1))
-        named = bool(ID_NAME.search(name) or CAMEL_ID.search(name))
-        if many and _is_whole(present) and (named or (UNNAMED.match(name) and consecutive)):
-            info.kind, info.reason = "id", DROP_REASONS["id"]
-    elif (found := date_format(present)) is not None:
-        info.kind, info.date_format, info.date_order = "date", found[0], found[1]
-    elif many:
-        text = present.astype(str)
-        sentences = text.str.contains(r"\s").mean() > 0.5 or text.str.len().mean() > 30
-        if sentences:
-            info.kind, info.reason = "text", DROP_REASONS["text"]
-        else:
-            info.kind, info.reason = "id", DROP_REASONS["id"]
-    else:
-        info.kind = "category"
-    return info
-
-
-def analyze_columns(frame: pd.DataFrame) -> list[ColumnInfo]:
-    return [column_info(str(name), frame[name]) for name in frame.columns]
-
-
-def _reads_as_label(info: ColumnInfo) -> bool:
-    return info.kind in ("category", "boolean") and LABEL_CLASSES[0] <= info.distinct <= LABEL_CLASSES[1]
-
-
-def default_target(infos: list[ColumnInfo]) -> str:
-    """The column a person most likely wants to predict.
-
-    1. A column named like a target (`TARGET_NAMES`, in that order of preference).
-    2. A label column (text or boolean, 2-20 distinct values) at an end of the table: the last column,
-       else the first. Tables put the thing to predict at an end (scikit-learn/UCI exports last,
-       penguins or mushrooms first); label columns in the middle (island, sex) describe the rows.
-    3. The last label column anywhere, else the last usable column (a number: regression).
-    """
-    named = [i for i in infos if i.name.strip().lower() in TARGET_NAMES and i.kind not in ("empty", "constant")]
-    if named:  # "target" before "label" ... before "species": the generic names say it outright
-        return min(named, key=lambda i: TARGET_NAMES.index(i.name.strip().lower())).name
-    labels = [i for i in infos if _reads_as_label(i)]
-    if labels:
-        ends = [infos[-1], infos[0]]
-        return next((i.name for i in ends if i in labels), labels[-1].name)
-    candidates = [i for i in infos if i.kind in ("number", "boolean", "category")]
-    return (candidates or infos)[-1].name
-
-
-@dataclass
-class TaskGuess:
-    task: str  # classification or regression
-    ambiguous: bool  # a person should say: few distinct whole numbers could be classes or amounts
-    reason: str
-
-
-def guess_task(target: pd.Series) -> TaskGuess:
-    """Classification for labels and booleans, regression for fractions; few whole numbers are a question."""
-    values = without_too_large(target)[0].dropna()
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return TaskGuess("classification", False, "it holds labels, not numbers")
-    distinct = int(values.nunique())
-    if not _is_whole(values):
-        if np.all(np.abs(values.to_numpy(dtype=float)) >= WHOLE_LIMIT):
-            return TaskGuess("regression", False, "it holds numbers too large to be class labels")
-        return TaskGuess("regression", False, "it holds numbers with fractions")
-    if distinct <= 2:
-        return TaskGuess("classification", False, f"it holds {distinct} distinct values")
-    task = "classification" if distinct <= max(2, min(20, len(values) // 10)) else "regression"
-    lo, hi = float(values.min()), float(values.max())
-    reason = f"{distinct} distinct whole numbers ({lo:g} to {hi:g})"
-    return TaskGuess(task, distinct <= 20, reason)
-
-
-def detect_task(target: pd.Series) -> str:
-    """Classification for text/boolean targets and whole numbers with few distinct values."""
-    return guess_task(target).task
-
-
-KIND_LABELS = {
-    "number": "number",
-    "boolean": "boolean",
-    "category": "category",
-    "date": "date",
-    "text": "free text",
-    "id": "ID-like",
-    "constant": "constant",
-    "empty": "empty",
-}
-
-
-PROFILE_COLUMNS = ["column", "use", "type", "missing", "distinct", "why", "example"]
-
-
-def profile(infos: list[ColumnInfo], target: str | None = None, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
-    """One row per column: what FitLab does with it (use, and why), its type, missing share, distinct values."""
-    rows = []
-    for info in infos:
-        use, why = "feature", ""
-        if info.name == target:
-            use = "target"
-        elif info.name in exclude:
-            use, why = "left out", "left out by you"
-        elif not info.usable:
-            use, why = "dropped", info.reason
-        elif info.kind == "category" and info.distinct > MAX_CATEGORIES:
-            why = f"one-hot: the {MAX_CATEGORIES - 1} most frequent values, one input for the rest"
-        elif info.kind == "category":
-            why = "one-hot: one input per value"
-        elif info.kind == "date":
-            why = "year, month, day and weekday inputs"
-        if info.too_large and info.kind != "empty" and use != "left out":
-            why = "; ".join(filter(None, [why, f"{info.too_large} value(s) {TOO_LARGE}: treated as missing"]))
-        rows.append(
-            {
-                "column": info.name,
-                "use": use,
-                "type": KIND_LABELS[info.kind],
-                "missing": round(info.missing / info.rows, 3) if info.rows else 0.0,
-                "distinct": info.distinct,
-                "why": why,
-                "example": info.example,
-            }
-        )
-    return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
-
-
-def _names(names: list[str], limit: int = 5) -> str:
-    return first_and_more([repr(n) for n in names], limit)
-
-
-def date_part_values(parsed: pd.Series) -> dict[str, pd.Series]:
-    """A parsed date column's parts as numbers: year, month, day, weekday, and the hour with minutes as a fraction.
-
-    Training (`features`) and the saved model's predictor (core.export.predictor) make inputs from these."""
-    return {
-        "year": parsed.dt.year,
-        "month": parsed.dt.month,
-        "day": parsed.dt.day,
-        "weekday": parsed.dt.day_of_week,
-        "hour": parsed.dt.hour + parsed.dt.minute / 60,
-    }
 
 
 def _date_parts(name: str, column: pd.Series, fmt: str) -> pd.DataFrame:
@@ -516,9 +143,9 @@ def _feature_column(info: ColumnInfo, column: pd.Series, changes: _FeatureChange
 def _feature_notes(changes: _FeatureChanges, excluded: list[str]) -> list[str]:
     notes: list[str] = []
     if excluded:
-        notes.append(f"left out by you: {_names(excluded)}")
+        notes.append(f"left out by you: {quoted_names(excluded)}")
     for reason, names in changes.dropped.items():
-        notes.append(f"dropped {_names(names)}: {reason}")
+        notes.append(f"dropped {quoted_names(names)}: {reason}")
     if changes.dates:
         notes.append(f"dates in {', '.join(changes.dates)} are turned into year, month, day and weekday inputs")
     if changes.capped:
@@ -562,7 +189,7 @@ def features(
         kept[name] = _feature_column(info, column, changes)
     notes = _feature_notes(changes, [n for n in exclude if n != target])
     if not kept:
-        why = "; ".join(f"{_names(n, 3)} ({r})" for r, n in dropped.items()) if dropped else "there are no other columns"
+        why = "; ".join(f"{quoted_names(n, 3)} ({r})" for r, n in dropped.items()) if dropped else "there are no other columns"
         raise DataError(f"no usable feature columns besides the target {target!r}: dropped {why}")
     pieces = [v if isinstance(v, pd.DataFrame) else v.rename(k).to_frame() for k, v in kept.items()]
     return pd.concat(pieces, axis=1), notes
@@ -579,7 +206,7 @@ def _column_list(columns: list[str]) -> str:
 def _class_labels(y: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(y):
         return y.astype(bool).astype(str)
-    if pd.api.types.is_numeric_dtype(y) and _is_whole(y):
+    if pd.api.types.is_numeric_dtype(y) and is_whole(y):
         return y.astype("int64").astype(str)
     return y.astype(str).str.strip()
 
@@ -598,7 +225,7 @@ def _check_choices(columns: list[str], target: str, exclude: tuple[str, ...] | l
         raise DataError(f"target column {target!r} not found; columns are: {_column_list(columns)}")
     unknown = [c for c in exclude if c not in columns]
     if unknown:
-        raise DataError(f"cannot leave out {_names(unknown)}: no such column; columns are: {_column_list(columns)}")
+        raise DataError(f"cannot leave out {quoted_names(unknown)}: no such column; columns are: {_column_list(columns)}")
     if target in exclude:
         raise DataError(f"the target column {target!r} cannot also be left out")
     if task not in (None, "classification", "regression"):
@@ -613,7 +240,7 @@ def _target_values(frame: pd.DataFrame, target: str, infos: list[ColumnInfo], no
     y, overflow = without_too_large(frame[target])
     missing = int(y.isna().sum()) - overflow
     if missing + overflow == len(y):
-        raise DataError(f"the target column {target!r} has {_no_values(overflow, len(y))}")
+        raise DataError(f"the target column {target!r} has {no_values(overflow, len(y))}")
     if missing:
         notes.append(f"dropped {missing} row(s) with no value in target {target!r}")
     if overflow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.diagnosis.advice import Advice
+from core.diagnosis.advice import ADVICE, Advice
 from core.diagnosis.result import Diagnosis
 from core.diagnosis.rules import RULES, Finding, GoodFit, Rule
 from core.diagnosis.signals import Baselines, Signals, fmt, measure
@@ -94,7 +94,6 @@ def _empty_history_diagnosis(hp: Hyperparameters | None, baselines: Baselines | 
         )
     advice = Advice(hp)
     empty = Signals([], [], [], [], [], hp=hp, baselines=baselines)
-    from core.diagnosis.rules import ADVICE
 
     ADVICE["not_converged"](empty, advice)
     return Diagnosis(

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data.dataset import Dataset, load_builtin
+from core.data.builtin import load_builtin
+from core.data.dataset import Dataset
 from core.hyperparameters import Hyperparameters
 from core.training.shapes import parameter_counts
 

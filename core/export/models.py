@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.data.dataset import ColumnInfo, Dataset
+from core.data.columns import ColumnInfo
+from core.data.dataset import Dataset
 from core.export.runs import ExportError
 from core.hyperparameters import Hyperparameters
 from core.jsonsafe import json_safe
@@ -130,7 +131,7 @@ def model_config(
     `target_scale` (mean, standard deviation of the training targets) turns a regression network's
     standardized output back into the target's units; when omitted it is read from the dataset's
     `target_mean` / `target_std` if it has them, else predictions stay standardized (and say so).
-    `infos` (core.data.dataset.analyze_columns of the training table) gives date columns their format.
+    `infos` (core.data.columns.analyze_columns of the training table) gives date columns their format.
     """
     hp = hyperparameters if isinstance(hyperparameters, Hyperparameters) else Hyperparameters.from_dict(dict(hyperparameters))
     pre = preprocessing(dataset)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from core.data.columns import date_format, date_part_values, parse_dates, without_too_large
 from core.data.csvfile import DataError
-from core.data.dataset import date_format, date_part_values, parse_dates, without_too_large
 from core.export.models import read_config
 from core.export.runs import ExportError
 from core.export.state import check_state, load_state

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from core.data.dataset import DataError
+from core.data.csvfile import DataError
 from core.diagnosis import Diagnosis, diagnose
 from core.history import EpochRecord, History
 from core.wording import first_and_more

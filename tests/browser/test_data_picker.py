@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.data.dataset import NOISE_RANGE, SAMPLES_RANGE
+from core.data.builtin import NOISE_RANGE, SAMPLES_RANGE
 from tests.browser.support import shot, slider
 
 pytestmark = pytest.mark.browser
