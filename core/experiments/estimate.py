@@ -130,7 +130,9 @@ def calibration() -> Calibration:
     """This process's calibration: measured on first use, then kept.
 
     The probe trains, so it runs in a short-lived process of its own: the process asking (the web
-    server) never imports torch. That process's start adds about a second, once per server."""
+    server) never imports torch. That process's start adds 1.5-2 s, once per server (3.2-3.5 s in all
+    against 1.4-1.5 s in-process, the same constants). It is spawned: a script that calls this needs the
+    usual `if __name__ == "__main__":` guard (app.py has it)."""
     global _CALIBRATION
     with _LOCK:
         if _CALIBRATION is None:
