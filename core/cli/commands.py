@@ -1,9 +1,9 @@
 """`python -m core train|fix|predict|diagnose|lr-find|learning-curve|tune`: the command-line contract other tools rely on.
 
 Bad input prints one line `error: ...` on stderr and exits with code 2, never a traceback.
-`train` and `fix` with `--db URL` also save the finished run to that run store (core/store.py).
+`train` and `fix` with `--db URL` also save the finished run to that run store (core/store/runs.py).
 `train --save-model run.pt` writes the model (run.pt: parameters; run.json: hyperparameters and
-preprocessing, core/export.py); `predict --model run.pt --config run.json --csv new.csv` uses it.
+preprocessing, core/export/models.py); `predict --model run.pt --config run.json --csv new.csv` uses it.
 """
 
 from __future__ import annotations

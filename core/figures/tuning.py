@@ -1,4 +1,4 @@
-"""Hyperparameter search (core/tune.py): the trials of one study, the knobs' importance, a one-knob validation curve."""
+"""Hyperparameter search (core/tuning/study.py): the trials of one study, the knobs' importance, a one-knob validation curve."""
 
 from __future__ import annotations
 

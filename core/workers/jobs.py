@@ -30,7 +30,7 @@ from core.recording import identity, record_result
 from core.store.runs import RunStore, open_store
 from core.workers.spec import LABELS, JobSpec
 
-LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (pages/train.py REDRAW_SECONDS)
+LIVE_SURFACE_SECONDS = 2.0  # the page redraws at most every 2 s (ui/live.py REDRAW_SECONDS)
 LIVE_SURFACE_FIRST = 0.5  # the first live boundary soon after the start: the student sees it begin
 LIVE_SURFACE_RESOLUTION = 40  # 1,600 predictions: a few ms for the default network
 LIVE_SURFACE_MIN_RESOLUTION = 24  # a wide, deep network draws its live boundary coarser (see LIVE_SURFACE_BUDGET)
@@ -187,7 +187,8 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
         store.finish(spec.run_id, status=status, history=[], extra={"learning_curve": curve.to_dict()})
     elif spec.kind == "tune":
         # One of the search's jobs (one per worker process): it joins the study and runs trials until the
-        # study's slots are taken (core/tune.py); each trial is a run of kind "trial" in this workspace.
+        # study's slots are taken (core/tuning/study.py, core/store/slots.py); each trial is a run of kind
+        # "trial" in this workspace.
         from core.tuning.study import TuneSettings, run_study
 
         run = store.get(spec.run_id)
