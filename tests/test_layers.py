@@ -2,7 +2,7 @@
 
 A module imports only from its own package or from packages on rows above its own:
 
-    row 0  core.hyperparameters, core.history, core.jsonsafe, core.wording  (standard library only)
+    row 0  core.hyperparameters, core.history, core.jsonsafe, core.wording, core.limits  (standard library only)
     row 1  core.data, core.diagnosis
     row 2  core.training
     row 3  core.experiments, core.logs
@@ -37,6 +37,7 @@ ROWS: dict[str, int] = {
     "core.history": 0,
     "core.jsonsafe": 0,
     "core.wording": 0,
+    "core.limits": 0,
     "core.data": 1,
     "core.diagnosis": 1,
     "core.training": 2,
