@@ -3,6 +3,7 @@ and FitLab's verdict. Reading and diagnosing happen in core.logs.reader; this pa
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -12,6 +13,7 @@ from core.data.csvfile import DataError
 from core.figures.charts import loss_figure, metric_figure
 from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict
+from ui.text import plain
 
 # Example logs the page offers (the tests read them too): each laid out exactly as its logger writes it.
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "ui" / "assets" / "example_logs"
@@ -24,7 +26,9 @@ EXAMPLES = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# Per session (freed when it ends), two logs at most, and no more than 64 MB of parsed logs: a shared
+# server keeps no one's file after they leave.
+@st.cache_data(show_spinner=False, scope="session", max_entries=2, max_size="64MB")
 def _read(content: bytes, name: str) -> TrainingLog:
     return read_training_log(content, name=name)
 
@@ -36,7 +40,7 @@ def _choose(source: str) -> None:
 
 def _metric_chart(log: TrainingLog) -> go.Figure:
     """The metric chart, labelled with the log's own metric name; a side the log lacks is left out."""
-    label = str(log.metric_name)
+    label = html.escape(str(log.metric_name))  # a column name: Plotly renders <a>, <b>… in names and titles
     fig = metric_figure(log.history)
     for trace in fig.data:
         for side in ("train", "validation"):
@@ -72,14 +76,16 @@ else:
 try:
     log = _read(content, name)
 except DataError as exc:
-    st.error(f"Could not read {name}: {exc}")
+    st.error(f"Could not read {plain(name)}: {plain(str(exc))}")
     st.stop()
 
-metric = f"metric `{log.metric_name}`" if log.metric_name else "no metric"
-st.container(key="log_format").markdown(f"**{name}**: read as **{log.format_title}**, {len(log.history)} epoch(s), {metric}.")
+metric = f"metric {plain(repr(log.metric_name))}" if log.metric_name else "no metric"
+st.container(key="log_format").markdown(
+    f"**{plain(name)}**: read as **{log.format_title}**, {len(log.history):,} epoch(s), {metric}."
+)
 with st.expander("How the log was read"):
-    for line in [log.describe(), *log.notes]:
-        st.markdown(f"- {line}")
+    for line in [log.describe(), *log.notes]:  # they quote the file's column names: text, never Markdown
+        st.markdown(f"- {plain(line)}")
 
 # --- its curves
 log_scale = st.toggle("Log-scale loss axis", key="log_log_scale")

@@ -6,7 +6,6 @@ A selection is made as the browser makes it: the table's selection state, writte
 from __future__ import annotations
 
 import json
-import secrets
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core import compare
 from core.data.builtin import load_builtin
 from core.hyperparameters import Hyperparameters
-from core.store.runs import StoredRun, open_store
+from core.store.runs import StoredRun, new_workspace_id, open_store
 from core.workers.jobs import run_job
 from core.workers.spec import submit_run
 from tests.app_support import APP
@@ -39,7 +38,7 @@ def _listed(ws: str) -> list[StoredRun]:
 
 
 def _workspace() -> str:
-    return "test-" + secrets.token_hex(6)
+    return new_workspace_id()
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,10 @@ another workspace sees nothing of them. The store is the real SQLite file of thi
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.store.runs import open_store, valid_workspace_id
+from core.store.runs import generated_workspace_id, open_store
 from tests.app_support import APP, last_run, train_until_verdict
 
 
@@ -21,7 +22,7 @@ def _open(ws: str | None = None) -> AppTest:
 def test_a_new_browser_gets_a_workspace_in_the_url() -> None:
     at = _open()
     ws = at.session_state["workspace"]
-    assert valid_workspace_id(ws)
+    assert generated_workspace_id(ws)
     assert at.query_params["ws"] in (ws, [ws])  # AppTest reports a value or a list, by version
 
 
@@ -49,10 +50,12 @@ def test_a_reload_brings_back_runs_and_knobs_and_another_workspace_sees_none() -
     assert open_store().list_runs(other.session_state["workspace"]) == []
 
 
-def test_a_made_up_workspace_id_in_the_url_is_replaced() -> None:
-    at = _open("../../etc/passwd")
-    assert at.session_state["workspace"] != "../../etc/passwd"
-    assert valid_workspace_id(at.session_state["workspace"])
+@pytest.mark.parametrize("asked", ["../../etc/passwd", "aaaaaaaa", "aaaaaaaaaaaaaaaa", "cli-runs", "classroom-demo-1x-"])
+def test_a_made_up_or_guessable_workspace_id_in_the_url_is_replaced(asked: str) -> None:
+    """Only ids of the generated form open a workspace: a word or a run of one letter gets a fresh one."""
+    at = _open(asked)
+    assert at.session_state["workspace"] != asked
+    assert generated_workspace_id(at.session_state["workspace"])
 
 
 def test_switching_pages_keeps_the_knobs() -> None:

@@ -168,7 +168,7 @@ def _show(kind: str, view: runs.RunView, stale: str | None, hp: Hyperparameters 
     elif view.status == "running":
         st.info(f"{LABELS[kind]} is running…")
     elif view.status == "failed":
-        st.error(view.run.error or f"{LABELS[kind]} failed")
+        st.error(plain(view.run.error or f"{LABELS[kind]} failed"))
     elif kind == "lr_find" and "lr_find" in view.extra:
         result = LrFinderResult.from_dict(view.extra["lr_find"])
         st.plotly_chart(lr_finder_figure(result), key="lr_chart")

@@ -24,6 +24,7 @@ from core.hyperparameters import (
 from core.training.shapes import parameter_counts
 from ui import session, state
 from ui.session import DEFAULTS, hp_key, set_knob
+from ui.text import plain
 
 _key = hp_key
 
@@ -110,7 +111,7 @@ def hyperparameter_widgets() -> Hyperparameters | None:
     try:
         return Hyperparameters(**{f.name: state.widget_value(_key(f.name)) for f in fields(Hyperparameters)})
     except HyperparameterError as exc:
-        st.sidebar.error(f"Impossible setting: {exc}")
+        st.sidebar.error(f"Impossible setting: {plain(str(exc))}")
         return None
 
 

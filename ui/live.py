@@ -142,7 +142,7 @@ def _finished(slots: LiveSlots, view: runs.RunView, page: Page) -> None:
         kept = f"; best epoch {view.run.best_epoch}, kept epoch {view.run.kept_epoch}"
     with slots.status.container():
         if view.status == "failed":
-            st.error(f"This run failed: {view.run.error}")
+            st.error(f"This run failed: {plain(view.run.error or 'no message was recorded')}")
         st.caption(f"Last run: {words} after {len(view.history)} epoch(s){kept}{scores}.")
     curves(slots, view, view.run.best_epoch, live=False, log_scale=page.log_scale)
 

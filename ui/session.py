@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.data.builtin import DEFAULT_DATASET
 from core.hyperparameters import Hyperparameters
-from core.store.runs import ACTIVE, RunStore, new_workspace_id, open_store, valid_workspace_id
+from core.store.runs import ACTIVE, RunStore, generated_workspace_id, new_workspace_id, open_store
 from core.workers.executor import Executor, make_executor
 from ui import state
 
@@ -89,7 +89,7 @@ def workspace() -> str:
     ws = state.WORKSPACE.get()
     if ws is None:
         asked = st.query_params.get("ws")
-        ws = asked if asked and valid_workspace_id(asked) else new_workspace_id()
+        ws = asked if generated_workspace_id(asked) else new_workspace_id()
         state.WORKSPACE.set(ws)
     if st.query_params.get("ws") != ws:
         st.query_params["ws"] = ws

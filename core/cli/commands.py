@@ -31,7 +31,7 @@ from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, Hyperpar
 from core.jsonsafe import json_safe
 from core.logs.reader import diagnose_log, read_training_log
 from core.recording import open_run, record_result
-from core.store.runs import RunStore, StoreError, masked, normalize_url, valid_workspace_id
+from core.store.runs import RunStore, StoreError, generated_workspace_id, masked, new_workspace_id, normalize_url
 from core.training.trainer import EpochRecord
 
 if TYPE_CHECKING:
@@ -47,9 +47,9 @@ def _tune(args: argparse.Namespace) -> None:
     hp, dataset = _setup(args)
     settings.seed = hp.seed
     store = None
+    workspace = None
     if args.db:
-        if not valid_workspace_id(args.workspace):
-            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        workspace = _workspace(args)
         store = RunStore(args.db)
     storage = normalize_url(args.storage) if args.storage else None
     try:
@@ -60,7 +60,7 @@ def _tune(args: argparse.Namespace) -> None:
             storage=storage,
             study_name=args.study,
             store=store,
-            workspace=args.workspace if store else None,
+            workspace=workspace,
             dataset_spec=_data_spec(args, dataset, hp.seed),
             on_trial=_print_trial,
         )
@@ -70,6 +70,26 @@ def _tune(args: argparse.Namespace) -> None:
         _write_json(args.json, result.to_dict())
     if args.json != "-":
         _print_tune_summary(result)
+    if workspace is not None:
+        _print_workspace(workspace)
+
+
+def _workspace(args: argparse.Namespace) -> str:
+    """The workspace `--db` saves under: the one given (of the form the dashboard makes), else a new random
+    one. A workspace id is the only key to its runs, so the CLI never saves under a well-known name."""
+    if args.workspace is None:
+        return new_workspace_id()  # printed with the saved run: `--workspace ID` adds more runs to it
+    if not generated_workspace_id(args.workspace):  # the ids the dashboard opens (?ws=ID)
+        raise UsageError(
+            f"--workspace must be a workspace id as the dashboard makes them (16 letters, digits, '-' or '_', "
+            f"as in its ?ws= link), got {args.workspace!r}"
+        )
+    return str(args.workspace)
+
+
+def _print_workspace(workspace: str) -> None:
+    where = f"the dashboard shows its runs at ?ws={workspace}; --workspace {workspace} adds more"
+    print(f"workspace: {workspace} ({where})", file=sys.stderr)
 
 
 def _tune_settings(args: argparse.Namespace) -> TuneSettings:
@@ -187,12 +207,11 @@ class _Saver:
     """
 
     def __init__(self, args: argparse.Namespace, kind: str, dataset: Any, hp: Hyperparameters) -> None:
-        if not valid_workspace_id(args.workspace):  # the ids the dashboard opens (?ws=ID)
-            raise UsageError(f"--workspace must be 8 to 64 letters, digits, '-' or '_', got {args.workspace!r}")
+        self.workspace = _workspace(args)
         self.store = RunStore(args.db)
         try:  # the workers' own way of recording a run: the dashboard reads these runs alike
             spec = _data_spec(args, dataset, hp.seed)
-            self.run_id = open_run(self.store, workspace=args.workspace, kind=kind, dataset=dataset, hp=hp, spec=spec, claim=True)
+            self.run_id = open_run(self.store, workspace=self.workspace, kind=kind, dataset=dataset, hp=hp, spec=spec, claim=True)
         except SQLAlchemyError as exc:
             raise self._error(exc) from None
 
@@ -208,6 +227,7 @@ class _Saver:
         finally:
             self.store.close()
         print(f"saved run {self.run_id} to {masked(self.store.url)}", file=sys.stderr)
+        _print_workspace(self.workspace)
 
     def abandon(self, message: str) -> None:
         """Training did not finish (an interrupt, a bug): the stored run says so instead of 'running'."""

@@ -16,8 +16,6 @@ from core.experiments.learning_curve import DEFAULT_FRACTIONS
 from core.experiments.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS
 from core.hyperparameters import KNOBS, SCENARIOS, HyperparameterError, flag_help, parse_value
 
-CLI_WORKSPACE = "cli-runs"  # a valid dashboard workspace id: ?ws=cli-runs shows the CLI's runs
-
 
 class UsageError(Exception):
     pass
@@ -78,8 +76,8 @@ def _add_store_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--workspace",
         metavar="ID",
-        default=CLI_WORKSPACE,
-        help=f"the store workspace to save under (default {CLI_WORKSPACE}; the dashboard shows a workspace's runs at ?ws=ID)",
+        default=None,
+        help="the store workspace to save under, as the dashboard's ?ws=ID link names it (default: a new random one, printed)",
     )
 
 

@@ -33,6 +33,8 @@ DB_FILE = "runs.sqlite"
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "early_stopped", "diverged", "stopped", "failed")
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+GENERATED_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
+GENERATED_MIN_DISTINCT = 8
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's write to finish
 
 metadata = sa.MetaData()
@@ -112,12 +114,24 @@ class StoredRun:
 
 
 def new_workspace_id() -> str:
-    return secrets.token_urlsafe(12)
+    """A random workspace id (96 bits): the only key to a workspace's runs, so it is never a guessable word."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if generated_workspace_id(candidate):  # 1 in ~10^5 draws repeats too much: draw again
+            return candidate
 
 
 def valid_workspace_id(text: object) -> bool:
-    """Workspace ids come from a URL: only the token alphabet, 8 to 64 characters."""
+    """What the store accepts as a workspace: only the token alphabet, 8 to 64 characters."""
     return isinstance(text, str) and WORKSPACE_ID.fullmatch(text) is not None  # fullmatch: `$` passes a trailing newline
+
+
+def generated_workspace_id(text: object) -> bool:
+    """An id of the form `new_workspace_id` makes: what a URL (?ws=) or the CLI's --workspace must give.
+
+    16 characters of the token alphabet, at least 8 of them different: `?ws=aaaaaaaa` or a word someone
+    picked to share (`cli-runs`) opens nothing; a new workspace is made instead."""
+    return isinstance(text, str) and GENERATED_ID.fullmatch(text) is not None and len(set(text)) >= GENERATED_MIN_DISTINCT
 
 
 def data_dir() -> Path:
