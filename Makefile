@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# 127.0.0.1: this machine only. FITLAB_HOST=0.0.0.0 make run serves a class on the network (README: Hosting FitLab for a class).
+FITLAB_HOST ?= 127.0.0.1
 
 .PHONY: run test lint bench clean
 
@@ -17,8 +19,8 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-run requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.stamp-run
-	@echo "FitLab on http://localhost:$(PORT)  (another port: PORT=8600 make run; stop with Ctrl+C)"
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	@echo "FitLab on http://$(FITLAB_HOST):$(PORT)  (another port: PORT=8600 make run; the network: FITLAB_HOST=0.0.0.0 make run; stop with Ctrl+C)"
+	$(PY) -m streamlit run app.py --server.address $(FITLAB_HOST) --server.port $(PORT)
 
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .

@@ -13,6 +13,7 @@ only diffs the data. Plotly.js is the copy that the `plotly` package ships (noth
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import shutil
@@ -35,18 +36,24 @@ TEMPLATE = "plotly_white"  # close to Streamlit's own chart theme, which a compo
 
 def _frontend() -> Path:
     """The component's files in one folder: our page and the plotly package's Plotly.js (Streamlit serves
-    a component's folder only, links resolved, so the file is copied once per Plotly version)."""
-    page = (HERE / "index.html").read_bytes()
-    tag = hashlib.sha256(page).hexdigest()[:10]
-    folder = Path(tempfile.gettempdir()) / f"fitlab-live-chart-{plotly.__version__}-{tag}"
-    script = folder / "plotly.min.js"
-    if not script.exists() or script.stat().st_size != PLOTLY_JS.stat().st_size:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".plotly.min.js.{id(folder)}"
-        shutil.copyfile(PLOTLY_JS, partial)
-        partial.replace(script)
-    (folder / "index.html").write_bytes(page)
+    a component's folder only, links resolved, so the files are copied).
+
+    The folder is this process's own: made by `mkdtemp` (mode 0700, a random name, never one that already
+    existed), the copies checked against their sources by SHA-256, removed when the process ends. A
+    fixed-name folder in the shared temp directory could be made first by another local user, who would
+    then choose the script every page runs."""
+    folder = Path(tempfile.mkdtemp(prefix="fitlab-live-chart-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for source in (HERE / "index.html", PLOTLY_JS):
+        copy = folder / source.name
+        shutil.copyfile(source, copy)
+        if _sha256(copy) != _sha256(source):
+            raise RuntimeError(f"the copy of {source.name} in {folder} does not match its source")
     return folder
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 _component = components.declare_component("live_chart", path=str(_frontend()))
