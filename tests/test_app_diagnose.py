@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.text import plain
+
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "ui" / "assets" / "example_logs"  # the examples the Diagnose page offers
 
@@ -55,8 +57,8 @@ def test_the_page_starts_empty_with_a_hint() -> None:
 )
 def test_each_format_uploads_to_curves_and_a_verdict(sample, title, verdict, epochs, metric_traces) -> None:
     at = _upload(_open(), sample, (LOGS / sample).read_bytes())
-    metric = "no metric" if metric_traces is None else f"metric `{metric_traces[-1].split()[-1]}`"
-    assert at.markdown[0].value == f"**{sample}**: read as **{title}**, {epochs} epoch(s), {metric}."
+    metric = "no metric" if metric_traces is None else f"metric {plain(repr(metric_traces[-1].split()[-1]))}"
+    assert at.markdown[0].value == f"**{plain(sample)}**: read as **{title}**, {epochs} epoch(s), {metric}."
     assert _verdicts(at)[0].startswith(f"**Verdict: {verdict}**")
     loss = _chart(at, "log_loss_chart")
     assert len(_trace(loss, "train loss")) == len(_trace(loss, "validation loss")) == epochs
@@ -75,16 +77,16 @@ def test_try_an_example_loads_a_bundled_log_and_the_picker_switches_it() -> None
     at = _open()
     at.button(key="try_example").click().run()
     assert not at.exception
-    assert at.markdown[0].value.startswith("**keras_overfitting.csv**: read as **Keras CSVLogger**")
+    assert at.markdown[0].value.startswith(f"**{plain('keras_overfitting.csv')}**: read as **Keras CSVLogger**")
     assert _verdicts(at)[0].startswith("**Verdict: Overfitting**")
     at.selectbox(key="log_example").select("Keras CSVLogger: regression (mae) with a learning-rate schedule").run()
-    assert at.markdown[0].value.startswith("**keras_regression_mae.csv**")
+    assert at.markdown[0].value.startswith(f"**{plain('keras_regression_mae.csv')}**")
     assert _verdicts(at)[0].startswith("**Verdict: Good fit**")
     notes = "\n".join(m.value for m in at.expander[0].markdown)
-    assert "`mae`" in notes and "lower is better" in notes
+    assert plain("`mae`") in notes and plain("lower is better") in notes
     # A new upload wins over the example.
     _upload(at, "metrics.csv", (LOGS / "lightning_step_only.csv").read_bytes())
-    assert at.markdown[0].value.startswith("**metrics.csv**: read as **PyTorch Lightning CSVLogger (metrics.csv)**")
+    assert at.markdown[0].value.startswith(f"**{plain('metrics.csv')}**: read as **PyTorch Lightning CSVLogger (metrics.csv)**")
 
 
 @pytest.mark.parametrize(
@@ -104,6 +106,7 @@ def test_try_an_example_loads_a_bundled_log_and_the_picker_switches_it() -> None
 )
 def test_a_malformed_log_shows_its_message_and_nothing_else(content, message) -> None:
     at = _upload(_open(), "broken.csv", content)
-    assert [e.value for e in at.error] == [message]
+    detail = message.removeprefix("Could not read broken.csv: ")
+    assert [e.value for e in at.error] == [f"Could not read {plain('broken.csv')}: {plain(detail)}"]
     assert not at.get("plotly_chart")
     assert not _verdicts(at)

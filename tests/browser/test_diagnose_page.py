@@ -20,7 +20,7 @@ def test_upload_a_keras_log_and_read_its_verdict(page: Page) -> None:
 
     page.locator(".st-key-log_file input[type=file]").set_input_files(str(KERAS_LOG))
     expect(page.locator(".st-key-log_format")).to_contain_text(
-        "keras_overfitting.csv: read as Keras CSVLogger, 30 epoch(s), metric accuracy.", timeout=30_000
+        "keras_overfitting.csv: read as Keras CSVLogger, 30 epoch(s), metric 'accuracy'.", timeout=30_000
     )
     expect(page.get_by_text("Verdict: Overfitting")).to_be_visible()
     expect(page.get_by_text("What to try (best first)")).to_be_visible()
