@@ -18,12 +18,13 @@ from ui.text import plain
 UPLOAD = "Upload a CSV…"
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, max_size="128MB")  # shared: the same built-in sets for everyone
 def _builtin(name: str, samples: int, noise: float, seed: int) -> Dataset:
     return load_builtin(name, samples=samples, noise=noise, seed=seed)
 
 
-@st.cache_data(show_spinner="Preparing the features…", max_entries=8)
+# An upload is one session's: its datasets are cached per session (freed when it ends), two at most.
+@st.cache_data(show_spinner="Preparing the features…", scope="session", max_entries=2, max_size="256MB")
 def _csv(
     _table: CsvTable,
     _infos: list[ColumnInfo],
