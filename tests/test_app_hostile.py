@@ -188,7 +188,8 @@ def trained() -> tuple[str, AppTest]:
     store = open_store()
     dataset = load_builtin("moons", samples=200, noise=0.2, seed=0)
     hp = Hyperparameters(hidden_layers=1, width=4, epochs=2, seed=0)
-    spec = submit_run(store, workspace=ws, kind="train", dataset=dataset, hp=hp, spec={"file": f"{PAYLOAD}.csv", "target": PAYLOAD})
+    made = {"file": f"{PAYLOAD}.csv", "target": PAYLOAD}
+    spec = submit_run(store, workspace=ws, kind="train", dataset=dataset, hp=hp, spec=made)
     assert store.fail(spec.run_id, f"training failed on column {PAYLOAD!r}")  # failed before it trained: no verdict
     return ws, at
 

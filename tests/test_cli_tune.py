@@ -37,8 +37,9 @@ def test_tune_json_and_a_storage_that_a_second_call_continues(tmp_path: Path, ca
 
 def test_tune_with_db_keeps_every_trial_as_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    assert main(["tune", *SMALL, "--trials", "3", "--search", "dropout=0:0.5", "--db", db, "--workspace", "Zq3-classroom_42"]) == 0
-    runs = RunStore(db).list_runs("Zq3-classroom_42", kinds=("trial",))
+    workspace = "Zq3-classroom_42"  # the form the dashboard makes
+    assert main(["tune", *SMALL, "--trials", "3", "--search", "dropout=0:0.5", "--db", db, "--workspace", workspace]) == 0
+    runs = RunStore(db).list_runs(workspace, kinds=("trial",))
     assert len(runs) == 3 and all(r.history for r in runs)
 
 

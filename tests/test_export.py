@@ -147,9 +147,9 @@ def test_run_json_has_the_keys_and_values_of_train_json(tmp_path, capsys) -> Non
     db, out = tmp_path / "runs.sqlite", tmp_path / "run.json"
     argv = ["train", "--dataset", "moons", "--samples", "200", "--epochs", "3", "--db", str(db), "--json", str(out)]
     assert main(argv) == 0
-    capsys.readouterr()
+    workspace = next(line.split()[1] for line in capsys.readouterr().err.splitlines() if line.startswith("workspace: "))
     cli = json.loads(out.read_text())
-    (run,) = RunStore(f"sqlite:///{db}").list_runs("cli-runs")
+    (run,) = RunStore(f"sqlite:///{db}").list_runs(workspace)
     exported = run_json(run)
     assert list(exported) == list(cli)
     for key in cli:

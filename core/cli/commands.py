@@ -334,7 +334,7 @@ def _predict(args: argparse.Namespace) -> None:
     from core.export.predictor import load_model
 
     predictor = load_model(args.model, args.config)
-    table = read_table(args.csv)
+    table = read_table(args.csv, sample_rows=False)  # a prediction for every row, or a refusal naming the limit
     predictions, notes = predictor.predict_with_notes(table.frame)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
