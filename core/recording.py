@@ -40,7 +40,8 @@ def open_run(
     """Record a run of `kind` in `workspace` (queued; running when `claim`), return its id.
 
     `spec` says how the dataset was made (name, samples, noise, seed; or file, target, task), so a page
-    can name the data of the run it shows."""
+    can name the data of the run it shows. A train or fix run in a workspace that already has one queued
+    or running raises core.store.runs.WorkspaceBusy (its message is a sentence for the user)."""
     run_id = store.create_run(
         workspace=workspace,
         kind=kind,

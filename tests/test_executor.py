@@ -40,8 +40,8 @@ def _ended(run) -> bool:
     return run.status not in ("queued", "running")
 
 
-def _submit(pool, store: RunStore, dataset: Dataset, hp: Hyperparameters) -> str:
-    spec = submit_run(store, workspace=WS, kind="train", dataset=dataset, hp=hp, spec={"name": "moons"})
+def _submit(pool, store: RunStore, dataset: Dataset, hp: Hyperparameters, workspace: str = WS) -> str:
+    spec = submit_run(store, workspace=workspace, kind="train", dataset=dataset, hp=hp, spec={"name": "moons"})
     pool.submit(spec)
     return spec.run_id
 
@@ -62,9 +62,9 @@ def test_workers_setting(monkeypatch) -> None:
 def test_local_pool_queues_stops_and_survives_a_killed_worker(store: RunStore, tiny_moons: Dataset) -> None:
     pool = LocalPool(store, workers=1)
     try:
-        first = _submit(pool, store, tiny_moons, LONG)
-        second = _submit(pool, store, tiny_moons, LONG)
-        third = _submit(pool, store, tiny_moons, SHORT)
+        first = _submit(pool, store, tiny_moons, LONG)  # three workspaces: a workspace has one train run at a time
+        second = _submit(pool, store, tiny_moons, LONG, "ws-executor-02")
+        third = _submit(pool, store, tiny_moons, SHORT, "ws-executor-03")
         _wait(store, first, lambda r: r.status == "running" and len(r.history) >= 1)
         # One worker, busy: the others wait in line, in order.
         assert store.queue_position(second) == 1 and store.queue_position(third) == 2

@@ -206,7 +206,7 @@ def _claimer(barrier: Any, url: str, run_ids: list[str], fingerprints: list[str]
 
 
 def test_claim_is_exclusive_across_processes_and_concurrent_baselines_do_not_raise(store: RunStore) -> None:
-    run_ids = [_new(store, workspace=WS_A if i % 2 else WS_B) for i in range(16)]
+    run_ids = [_new(store, workspace=f"ws-claim-{i:04d}") for i in range(16)]  # one active train run per workspace
     fingerprints = [f"fp-race-{i}" for i in range(8)]
     names = [f"{HOST}:worker{i}" for i in range(3)]
     results = _spawn(_claimer, [(store.url, run_ids, fingerprints, name) for name in names])
@@ -246,18 +246,18 @@ def test_stop_while_queued_means_never_claimed_and_stopped(store: RunStore) -> N
 
 
 def test_workspaces_never_see_each_others_runs(store: RunStore) -> None:
-    a_train = _new(store, WS_A, "train")
-    b_train = _new(store, WS_B, "train")
-    a_lr = _new(store, WS_A, "lr_find")
-    b_fix = _new(store, WS_B, "fix")
     a_old = _new(store, WS_A, "train")
     assert store.claim(a_old, "w:1")
     store.finish(a_old, status="completed", history=[])
+    a_train = _new(store, WS_A, "train")
+    b_lr = _new(store, WS_B, "lr_find")
+    a_lr = _new(store, WS_A, "lr_find")
+    b_fix = _new(store, WS_B, "fix")
 
-    assert [r.id for r in store.list_runs(WS_A)] == [a_old, a_lr, a_train]  # newest first
-    assert [r.id for r in store.list_runs(WS_B)] == [b_fix, b_train]
-    assert [r.id for r in store.list_runs(WS_A, kinds=("train",))] == [a_old, a_train]
-    assert [r.id for r in store.list_runs(WS_A, limit=1)] == [a_old]
+    assert [r.id for r in store.list_runs(WS_A)] == [a_lr, a_train, a_old]  # newest first
+    assert [r.id for r in store.list_runs(WS_B)] == [b_fix, b_lr]
+    assert [r.id for r in store.list_runs(WS_A, kinds=("train",))] == [a_train, a_old]
+    assert [r.id for r in store.list_runs(WS_A, limit=1)] == [a_lr]
     assert store.list_runs("ws-nobody-000") == []
     assert all(r.workspace == WS_A for r in store.list_runs(WS_A))
 
@@ -268,7 +268,7 @@ def test_workspaces_never_see_each_others_runs(store: RunStore) -> None:
     lr = store.active_run(WS_A, kinds=("lr_find",))
     assert lr is not None and lr.id == a_lr
     assert store.active_run("ws-nobody-000") is None
-    assert {r.id for r in store.active_runs()} == {a_train, b_train, a_lr, b_fix}
+    assert {r.id for r in store.active_runs()} == {a_train, b_lr, a_lr, b_fix}
 
     assert store.delete_run(a_train, WS_B) is False  # another workspace's id: nothing happens
     assert store.get(a_train) is not None
@@ -290,7 +290,7 @@ def test_queue_position_counts_every_workspace_in_order(store: RunStore) -> None
 
 
 def test_queue_position_breaks_equal_times_by_id(store: RunStore) -> None:
-    ids = [_new(store) for _ in range(3)]
+    ids = [_new(store, f"ws-equal-{i:04d}") for i in range(3)]
     with store.engine.begin() as conn:  # the same created time for all three
         conn.execute(store_module.runs.update().values(created=1000.0))
     assert sorted(ids, key=store.queue_position) == sorted(ids)
@@ -300,7 +300,7 @@ def test_queue_position_breaks_equal_times_by_id(store: RunStore) -> None:
 
 
 def test_fail_only_changes_active_runs_unless_told(store: RunStore) -> None:
-    queued, running, completed = _new(store), _new(store), _new(store)
+    queued, running, completed = (_new(store, f"ws-fail-{i:04d}") for i in range(3))
     assert store.claim(running, "w:1") and store.claim(completed, "w:1")
     store.finish(completed, status="completed", history=[{"epoch": 1}])
     assert store.fail(queued, "the server restarted") is True
@@ -322,15 +322,15 @@ def test_fail_only_changes_active_runs_unless_told(store: RunStore) -> None:
 
 def test_fail_orphans_fails_dead_local_owners_only(store: RunStore) -> None:
     dead_pid, live_pid = 999_999_001, os.getpid()
-    dead_queued = _new(store, owner=f"{HOST}:{dead_pid}")
-    dead_running = _new(store, owner=f"{HOST}:{dead_pid}")
+    dead_queued = _new(store, "ws-orphan-001", owner=f"{HOST}:{dead_pid}")
+    dead_running = _new(store, "ws-orphan-002", owner=f"{HOST}:{dead_pid}")
     assert store.claim(dead_running, "w:1")
-    dead_done = _new(store, owner=f"{HOST}:{dead_pid}")
+    dead_done = _new(store, "ws-orphan-003", owner=f"{HOST}:{dead_pid}")
     assert store.claim(dead_done, "w:1")
     store.finish(dead_done, status="completed", history=[])
-    alive = _new(store, owner=f"{HOST}:{live_pid}")
-    other_host = _new(store, owner=f"another-{HOST}:{dead_pid}")  # same pid on another machine: not ours to judge
-    suffix_host = _new(store, owner=f"x{HOST}:{dead_pid}")
+    alive = _new(store, "ws-orphan-004", owner=f"{HOST}:{live_pid}")
+    other_host = _new(store, "ws-orphan-005", owner=f"another-{HOST}:{dead_pid}")  # same pid, another machine: not ours
+    suffix_host = _new(store, "ws-orphan-006", owner=f"x{HOST}:{dead_pid}")
     seen: list[int] = []
 
     def is_alive(pid: int) -> bool:
@@ -400,7 +400,7 @@ def _progress_writer(barrier: Any, url: str, run_id: str, epochs: int) -> int:
         history.append({"epoch": epoch, "train_loss": 1.0 / epoch, "val_loss": 1.1 / epoch, "seconds": 0.001})
         store.update_progress(run_id, history, {"epoch": epoch, "padding": "x" * 2000})
         store.stop_requested(run_id)
-    extra_run = _new(store, owner=f"{HOST}:{os.getpid()}")  # inserts between the updates, too
+    extra_run = _new(store, kind="trial", owner=f"{HOST}:{os.getpid()}")  # inserts between the updates, too
     store.fail(extra_run, "done")
     store.close()
     return epochs
@@ -412,7 +412,7 @@ def test_sqlite_takes_concurrent_progress_writes_from_several_processes(tmp_path
     with store.engine.connect() as conn:  # every connection: WAL, and a long wait for a busy database
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 30_000
-    run_ids = [_new(store) for _ in range(4)]
+    run_ids = [_new(store, kind="trial") for _ in range(4)]  # a search's trials: several run at once
     for run_id in run_ids:
         assert store.claim(run_id, "w:1")
     epochs = 60
@@ -437,7 +437,7 @@ def test_fresh_database_opened_by_several_processes_at_once(tmp_path) -> None:
 def _opener(barrier: Any, url: str) -> int:
     store = RunStore(url)
     barrier.wait(timeout=60)
-    run_id = _new(store)
+    run_id = _new(store, kind="trial")
     found = store.get(run_id) is not None
     store.close()
     return int(found)

@@ -89,7 +89,7 @@ def workspace() -> str:
     ws = state.WORKSPACE.get()
     if ws is None:
         asked = st.query_params.get("ws")
-        ws = asked if generated_workspace_id(asked) else new_workspace_id()
+        ws = asked if asked is not None and generated_workspace_id(asked) else new_workspace_id()
         state.WORKSPACE.set(ws)
     if st.query_params.get("ws") != ws:
         st.query_params["ws"] = ws

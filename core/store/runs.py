@@ -6,6 +6,12 @@ and a 30 s busy timeout let workers append progress while the web server reads. 
 
 Rows hold plain JSON (non-finite numbers stored as null) and the model's state_dict as bytes. The
 web process, the workers and the CLI all go through this module; nothing else knows the schema.
+
+One Train-page job per workspace: at most one run of kind train or fix (ONE_JOB_KINDS) is queued or
+running in a workspace, kept by the database itself (a partial unique index, ONE_JOB_INDEX, on SQLite
+and PostgreSQL), so two sessions pressing Train at once start one run; the other gets `WorkspaceBusy`.
+The evidence jobs (lr_find, learning_curve) may run beside a training run, and a search's jobs (tune)
+and their trials run several at once by design: they are not covered.
 """
 
 from __future__ import annotations
@@ -36,6 +42,11 @@ WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 GENERATED_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
 GENERATED_MIN_DISTINCT = 8
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's write to finish
+ONE_JOB_KINDS = ("train", "fix")  # the Train page's job: at most one queued or running per workspace
+ONE_JOB_INDEX = "ux_runs_one_active_job"  # the partial unique index that keeps it (see _ensure_one_job_index)
+BUSY = "this workspace already has a run queued or running: wait for it or stop it"
+DUPLICATE = "another run of this workspace was queued or running at the same time (only one can be); press Train to start again"
+ORPHANED = "the process that started this run has ended; press Train to start it again"
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -85,6 +96,14 @@ COLUMNS = [c for c in runs.columns if c.name != "model_state"]
 
 class StoreError(ValueError):
     """The run store cannot be used (unreachable server, bad URL, unwritable file)."""
+
+
+class WorkspaceBusy(StoreError):
+    """A train or fix run was refused: its workspace already has one queued or running (`run_id`, if known)."""
+
+    def __init__(self, workspace: str, run_id: str | None = None) -> None:
+        super().__init__(BUSY)
+        self.workspace, self.run_id = workspace, run_id
 
 
 @dataclass(frozen=True)
@@ -214,7 +233,7 @@ class RunStore:
         try:
             if url.get_backend_name() == "sqlite":
                 if url.database and url.database != ":memory:":
-                    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                    _private_sqlite_file(Path(url.database))
                 engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
             else:
@@ -238,25 +257,42 @@ class RunStore:
         owner: str,
         status: str = "queued",
     ) -> str:
-        run_id, now = uuid.uuid4().hex, time.time()
-        with self.engine.begin() as conn:
-            conn.execute(
-                runs.insert().values(
-                    id=run_id,
-                    workspace=workspace,
-                    kind=kind,
-                    created=now,
-                    updated=now,
-                    owner=owner,
-                    status=status,
-                    stop_requested=False,
-                    dataset=json_safe(dataset),
-                    fingerprint=fingerprint,
-                    hyperparameters=json_safe(hyperparameters),
-                    history=[],
-                )
-            )
-        return run_id
+        """Record a new run; its id. A train or fix run while the workspace has one queued or running raises
+        `WorkspaceBusy` (a run left active by a process of this host that has ended is failed first)."""
+        values = {
+            "workspace": workspace,
+            "kind": kind,
+            "owner": owner,
+            "status": status,
+            "stop_requested": False,
+            "dataset": json_safe(dataset),
+            "fingerprint": fingerprint,
+            "hyperparameters": json_safe(hyperparameters),
+            "history": [],
+        }
+        for _ in range(3):
+            run_id, now = uuid.uuid4().hex, time.time()
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(runs.insert().values(id=run_id, created=now, updated=now, **values))
+                return run_id
+            except IntegrityError:  # the one-job index: another run of this workspace is active
+                if kind not in ONE_JOB_KINDS or status not in ACTIVE:
+                    raise
+                blocking = self.active_run(workspace, ONE_JOB_KINDS)
+                if blocking is not None and not self._fail_if_orphaned(blocking):
+                    raise WorkspaceBusy(workspace, blocking.id) from None
+                # it ended meanwhile, or its process is gone: try again
+        raise WorkspaceBusy(workspace)
+
+    def _fail_if_orphaned(self, run: StoredRun) -> bool:
+        """Fail an active run recorded by a process of this host that no longer exists (a CLI run killed
+        with kill -9, a server that never restarted): it would keep its workspace busy for ever."""
+        owner_host, _, pid = run.owner.rpartition(":")
+        if owner_host != socket.gethostname() or not pid.isdigit() or local_process_alive(int(pid)):
+            return False
+        self.fail(run.id, ORPHANED)
+        return True
 
     def claim(self, run_id: str, worker: str) -> bool:
         """queued -> running, for exactly one worker. A run stopped while queued ends as 'stopped'."""
@@ -341,6 +377,14 @@ class RunStore:
         with self.engine.connect() as conn:
             return bool(conn.execute(sa.select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar())
 
+    def keep_running(self, run_id: str) -> bool:
+        """Should the worker running this run go on? Not once a stop is asked, nor once the run is no longer
+        'running' (failed by a restarted server or its supervisor, deleted): it ends the job, and the
+        status stands (`finish` never overwrites a failed run)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs.c.status, runs.c.stop_requested).where(runs.c.id == run_id)).first()
+        return row is not None and row.status == "running" and not row.stop_requested
+
     def delete_run(self, run_id: str, workspace: str) -> bool:
         with self.engine.begin() as conn:
             return bool(conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.workspace == workspace)).rowcount)
@@ -381,7 +425,7 @@ class RunStore:
         with self.engine.connect() as conn:
             return [self._row(row) for row in conn.execute(query)]
 
-    def active_run(self, workspace: str, kinds: tuple[str, ...] = ("train", "fix")) -> StoredRun | None:
+    def active_run(self, workspace: str, kinds: tuple[str, ...] = ONE_JOB_KINDS) -> StoredRun | None:
         query = (
             sa.select(*COLUMNS)
             .where(runs.c.workspace == workspace, runs.c.kind.in_(kinds), runs.c.status.in_(ACTIVE))
@@ -461,8 +505,23 @@ class RunStore:
             pass
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """The SQLite file readable by its owner only (0600; SQLite gives its -wal and -shm files the same
+    mode), made before SQLite opens it; a folder FitLab makes for it (the default `data/`) is 0700.
+
+    A folder the user named and that already exists is theirs: only the file's mode is set."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif folder.resolve() == data_dir().resolve() and folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)  # FitLab's own data folder, made world-readable by an older version
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # the mode applies when the file is new
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+
+
 def _create_tables(engine: Engine) -> None:
-    """`create_all`, safe when several processes open a fresh database at once.
+    """`create_all`, safe when several processes open a fresh database at once; then the one-job index.
 
     Two processes may both see a table missing and both create it: the loser's CREATE fails
     ("already exists"); looking again then finds every table there.
@@ -473,6 +532,67 @@ def _create_tables(engine: Engine) -> None:
         pause=lambda attempt: 0.1 * (attempt + 1),
         raced=lambda exc: isinstance(exc, IntegrityError) or "already exists" in str(exc),  # not e.g. an unreachable server
     )
+    if engine.dialect.name in ("sqlite", "postgresql"):  # partial indexes; another database relies on the pages' check
+        retry_race(lambda: _ensure_one_job_index(engine), raced=_lost_race)
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """Another process made the index (or a duplicate run) meanwhile, or held the lock: look again. Not a
+    database user without the right to create an index: that is said at once."""
+    text = str(exc).lower()
+    return isinstance(exc, IntegrityError) or any(word in text for word in ("locked", "already exists", "deadlock"))
+
+
+def _ensure_one_job_index(engine: Engine) -> None:
+    """At most one queued or running train/fix run per workspace, in the database (ONE_JOB_INDEX).
+
+    A database made before the index existed may hold several such runs in one workspace (two sessions
+    pressed Train at once): all but one are failed first (the running one, else the oldest), so that the
+    index can be made. Processes opening the database at once may race: the loser tries again."""
+    if ONE_JOB_INDEX in {index["name"] for index in sa.inspect(engine).get_indexes("runs")}:
+        return
+    kinds = ", ".join(f"'{kind}'" for kind in ONE_JOB_KINDS)
+    active = ", ".join(f"'{status}'" for status in ACTIVE)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # one process at a time, and no new run until the index is there
+            conn.execute(sa.text("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE"))
+        found = conn.execute(
+            sa.select(runs.c.id, runs.c.workspace)
+            .where(runs.c.kind.in_(ONE_JOB_KINDS), runs.c.status.in_(ACTIVE))
+            .order_by(sa.case((runs.c.status == "running", 0), else_=1), runs.c.created, runs.c.id)
+        ).all()
+        kept: set[str] = set()
+        extra: list[str] = []
+        for row in found:
+            if row.workspace in kept:
+                extra.append(row.id)
+            kept.add(row.workspace)
+        if extra:
+            now = time.time()
+            conn.execute(
+                runs.update()
+                .where(runs.c.id.in_(extra), runs.c.status.in_(ACTIVE))
+                .values(status="failed", error=DUPLICATE, finished=now, updated=now)
+            )
+        conn.execute(
+            sa.text(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_JOB_INDEX} ON runs (workspace) "
+                f"WHERE status IN ({active}) AND kind IN ({kinds})"
+            )
+        )
+
+
+def local_process_alive(pid: int) -> bool:
+    """Is there a process with this id on this machine (one of another user counts)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, OSError):  # not a process id at all
+        return False
+    return True
 
 
 def _connect_args(url: Any) -> dict[str, Any]:

@@ -4,7 +4,10 @@
   core count). Each worker is its own single-process `concurrent.futures.ProcessPoolExecutor`, so a
   worker that dies (killed, out of memory) breaks only the job it was running: that run is marked
   failed with a message, the worker is replaced, and the queue goes on. Jobs wait in a FIFO queue
-  here until a worker is free; the run store says which are queued and in what order.
+  here until a worker is free; the run store says which are queued and in what order. The workers end
+  with the server, however it ends (core.workers.entry.watch_parent): a server killed with kill -9 leaves
+  no worker behind, and its successor fails the runs it left queued or running (`fail_orphans`). A
+  worker also ends a job whose run the store no longer calls running (core.workers.jobs.StopWatcher).
 - `DaskPool`: with FITLAB_DASK_SCHEDULER=tcp://host:8786 the same jobs go to a Dask distributed
   cluster (its Client is a concurrent.futures executor), for a class bigger than one machine. Every
   Dask worker needs this repository importable and the same run store URL reachable.
@@ -24,8 +27,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from core.store.runs import RunStore
-from core.workers.entry import run_job, warm_up
+from core.store.runs import RunStore, local_process_alive
+from core.workers.entry import run_job, warm_up, watch_parent
 from core.workers.spec import LABELS, JobSpec
 
 WORKER_DIED = (
@@ -56,24 +59,19 @@ class Executor(Protocol):
     def shutdown(self) -> None: ...
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class _Slot:
     """One worker process (a one-process pool) and the job it runs, if any."""
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        self.pool.submit(warm_up)  # import torch now, not when the first user presses Train
+        self.pool = self._start()
         self.spec: JobSpec | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        """A one-process pool whose worker ends when this process does (watch_parent), warming up."""
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=self.context, initializer=watch_parent, initargs=(os.getpid(),))
+        pool.submit(warm_up)  # import torch now, not when the first user presses Train
+        return pool
 
     def pid(self) -> int | None:
         processes = getattr(self.pool, "_processes", None) or {}
@@ -81,8 +79,7 @@ class _Slot:
 
     def replace(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=self.context)
-        self.pool.submit(warm_up)
+        self.pool = self._start()
 
 
 class LocalPool:
@@ -97,7 +94,7 @@ class LocalPool:
         context = multiprocessing.get_context("spawn")  # no fork: the web server has threads
         self._slots = [_Slot(context) for _ in range(self.workers)]
         self._closed = False
-        store.fail_orphans(SERVER_RESTARTED, _pid_alive)
+        store.fail_orphans(SERVER_RESTARTED, local_process_alive)
 
     def submit(self, spec: JobSpec) -> None:
         with self._lock:

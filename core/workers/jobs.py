@@ -3,8 +3,10 @@
 Everything a job needs travels in a picklable `JobSpec` (the store by URL, the dataset, the knobs), so
 the same function runs in a local process pool or on a Dask worker on another machine. Nothing here
 is shared with the web process: progress flows back through the run store, and so do stop requests
-(a watcher thread polls the run's `stop_requested` flag and sets the Event the Trainer checks between
-mini-batches).
+(a watcher thread polls the run's `stop_requested` flag and its status, and sets the Event the Trainer
+checks between mini-batches: Stop, and a run the store marked failed while it ran -- a restarted
+server's `fail_orphans`, a second run of the workspace failed on opening an old database -- both end the
+job within a second, and a failed run stays failed).
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ LIVE_SURFACE_SHARE = 0.05  # at most 5 % of the training time goes to drawing th
 FINAL_SURFACE_BUDGET = 0.08  # seconds for the finished run's boundary, before the verdict can be shown
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (the page redraws at most once a second)
 STOP_POLL_INTERVAL = 0.2  # seconds between stop-flag reads: Stop takes effect well within a second
+
+
 class StopWatcher:
-    """Polls the run's stop flag in a daemon thread and sets `event` when it is raised."""
+    """Polls the run in a daemon thread and sets `event` once it should end: a stop is asked, or the store
+    no longer calls it running (`RunStore.keep_running`)."""
 
     def __init__(self, store: RunStore, run_id: str, interval: float = STOP_POLL_INTERVAL) -> None:
         self.event = threading.Event()
@@ -59,7 +64,7 @@ class StopWatcher:
     def _watch(self) -> None:
         while not self._done.wait(self._interval):
             try:
-                if self._store.stop_requested(self._run_id):
+                if not self._store.keep_running(self._run_id):
                     self.event.set()
                     return
             except Exception:  # a database hiccup must not kill the run; the next poll retries
