@@ -136,12 +136,15 @@ def upload_csv(page: Page, path: Path) -> None:
     page.locator(".st-key-csv input[type=file]").set_input_files(str(path))
 
 
-def csv_answer(page: Page) -> str:
-    """The Train page's answer to an upload: the sidebar's error, or the dataset caption of the read file."""
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    answer = sidebar.get_by_role("alert").or_(page.get_by_text("Dataset ", exact=False).first)
-    answer.first.wait_for(timeout=300_000)
-    return answer.first.inner_text()[:300]
+def csv_answer(page: Page, name: str, path: Path) -> str:
+    """The Train page's answer to an upload: the sidebar's refusal (bomb, wide), or the caption of the new
+    dataset (deep: read from a sample)."""
+    if name == "deep":
+        answer = page.get_by_text(f"Dataset {path.name}", exact=False).first
+    else:
+        answer = page.locator('[data-testid="stSidebar"]').get_by_role("alert").first
+    answer.wait_for(timeout=300_000)
+    return answer.inner_text()[:300]
 
 
 def upload_log(page: Page, path: Path) -> None:
@@ -174,7 +177,7 @@ def case(browser: object, server: Server, name: str, path: Path) -> dict[str, ob
     # two pages are driven in turn, each wait polling its own page).
     by_started = time.perf_counter()
     by_page.locator(".st-key-train button").click()
-    answer = log_answer(student) if name == "log" else csv_answer(student)
+    answer = log_answer(student) if name == "log" else csv_answer(student, name, path)
     row["answer_s"] = round(time.perf_counter() - started, 1)
     row["answer"] = " ".join(answer.split())
     expect(by_page.locator(".st-key-verdict")).to_contain_text("Verdict", timeout=300_000)

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.csvfile import DataError
+from core.diagnosis import Diagnosis
 from core.figures.charts import loss_figure, metric_figure
 from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict
@@ -33,6 +34,12 @@ def _read(content: bytes, name: str) -> TrainingLog:
     return read_training_log(content, name=name)
 
 
+@st.cache_data(show_spinner=False, scope="session", max_entries=2)
+def _diagnose(content: bytes, name: str) -> Diagnosis:
+    """The verdict of the log read by `_read` (every toggle reruns the page: diagnose once per log)."""
+    return diagnose_log(_read(content, name))
+
+
 def _choose(source: str) -> None:
     """The most recent choice wins: a new upload, or an example."""
     state.LOG_SOURCE.set(source)
@@ -47,7 +54,11 @@ def _metric_chart(log: TrainingLog) -> go.Figure:
             if str(trace.name).startswith(side):
                 trace.name = f"{side} {label}"
     fig.data = tuple(t for t in fig.data if any(y == y for y in t.y))  # NaN != NaN: never logged
-    return fig.update_layout(title=label[:1].upper() + label[1:], yaxis_title=label)
+    title = label[:1].upper() + label[1:]
+    drawn = str(fig.layout.title.text or "")
+    if "(downsampled" in drawn:  # a long log is drawn from each stretch's extremes: keep saying so
+        title += " " + drawn[drawn.index("(downsampled") :]
+    return fig.update_layout(title=title, yaxis_title=label)
 
 
 # --- the log: an upload or an example
@@ -80,9 +91,10 @@ except DataError as exc:
     st.stop()
 
 metric = f"metric {plain(repr(log.metric_name))}" if log.metric_name else "no metric"
-st.container(key="log_format").markdown(
-    f"**{plain(name)}**: read as **{log.format_title}**, {len(log.history):,} epoch(s), {metric}."
-)
+epochs = f"{len(log.history):,} epoch(s)"
+if log.logged_epochs is not None:  # a long log: evenly spaced epochs were read, and the notes say which
+    epochs = f"{len(log.history):,} of its {log.logged_epochs:,} epochs"
+st.container(key="log_format").markdown(f"**{plain(name)}**: read as **{log.format_title}**, {epochs}, {metric}.")
 with st.expander("How the log was read"):
     for line in [log.describe(), *log.notes]:  # they quote the file's column names: text, never Markdown
         st.markdown(f"- {plain(line)}")
@@ -98,7 +110,7 @@ else:
 
 # --- the verdict
 st.subheader("Diagnosis")
-verdict.diagnosis_card(diagnose_log(log), None, applicable=False)
+verdict.diagnosis_card(_diagnose(content, name), None, applicable=False)
 st.caption(
     "A log carries no hyperparameters, so the advice names the knob and the direction; "
     "the baselines and the learning-rate evidence of a FitLab run are not available here."

@@ -222,3 +222,24 @@ def test_compare_page_shows_payload_runs_and_errors_as_text(trained: tuple[str, 
     assert len(listed) >= 2 and _leaks(at) == []
     shown = _shown(at)
     assert "training failed on column" in shown and "[Click to verify your account](https:" in shown
+
+
+def test_a_long_log_is_read_from_a_sample_drawn_downsampled_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 epochs with the limit at 3,000: the heading names both counts, the notes the setting, and the
+    charts (past 2,000 points) are drawn from each stretch's extremes, small enough for a browser."""
+    monkeypatch.setenv("FITLAB_MAX_LOG_EPOCHS", "3000")
+    epochs = np.arange(20_000)
+    loss = 1 / np.sqrt(epochs + 1)
+    rows = "\n".join(f"{e},{t:.6f},{t * 1.1:.6f},{0.5 + t / 4:.4f},{0.5 + t / 5:.4f}" for e, t in zip(epochs, loss, strict=True))
+    at = _diagnose()
+    content = f"epoch,loss,val_loss,acc,val_acc\n{rows}\n".encode()
+    at.file_uploader(key="log_file").set_value(("long.csv", content, "text/csv")).run()
+    assert not at.exception
+    heading = at.markdown[0].value
+    assert "of its 20,000 epochs" in heading, heading
+    notes = "\n".join(m.value for m in at.expander[0].markdown).replace("\\", "")
+    assert "20,000 epochs" in notes and "FITLAB_MAX_LOG_EPOCHS" in notes
+    for key in ("log_loss_chart", "log_metric_chart"):
+        chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+        assert "(downsampled" in json.loads(chart.proto.spec)["layout"]["title"]["text"], key
+        assert len(chart.proto.spec) < 500_000

@@ -26,6 +26,47 @@ LABEL_MARGIN_PX = 96  # right margin that holds "trivial 0.693 ↑"
 # two thirds of the height), one further away is labelled at the top (or bottom) edge instead.
 RANGE_PAD = 0.08
 BASELINE_STRETCH = 0.5
+# A history of more epochs is drawn from a downsample that keeps its shape (drawn_indexes), the title says so:
+# a chart of 2,000 points is ~0.1 MB of JSON, of a whole 20,000-epoch log ~1 MB.
+DRAW_POINTS = 2_000
+
+
+def drawn_indexes(curves: Sequence[Sequence[float]], points: int = DRAW_POINTS) -> np.ndarray | None:
+    """The epochs (indexes) a long history is drawn from, None when it is drawn whole (`points` or fewer).
+
+    The history is cut into stretches of consecutive epochs; each stretch gives the index of the lowest and
+    of the highest value of every curve (the first where values tie), so that the drawn curves keep their
+    shape, spikes and dips included. The first and the last epoch are always drawn, and in each stretch the
+    first epoch where a curve is NaN or infinite, with the one before it, so that a blow-up still shows.
+    """
+    size = len(curves[0]) if curves else 0
+    if size <= points:
+        return None
+    stretches = max(1, points // (2 * len(curves)))
+    stretch = np.arange(size) * stretches // size
+    picked = [np.array([0, size - 1])]
+    for curve in curves:
+        values = np.asarray(curve, dtype=float)
+        finite = np.isfinite(values)
+        for ranked in (np.where(finite, values, np.inf), np.where(finite, -values, np.inf)):  # the lowest, the highest
+            order = np.lexsort((ranked, stretch))
+            firsts = order[np.flatnonzero(np.diff(stretch[order], prepend=-1) != 0)]
+            picked.append(firsts[np.isfinite(ranked[firsts])])
+        broken = np.flatnonzero(~finite)
+        if len(broken):
+            first_broken = broken[np.diff(stretch[broken], prepend=-1) != 0]
+            picked += [first_broken, np.maximum(first_broken - 1, 0)]
+    return np.unique(np.concatenate(picked))
+
+
+def _drawn_title(title: str, drawn: np.ndarray | None, size: int) -> str:
+    if drawn is None:
+        return title
+    return f"{title} (downsampled: {len(drawn):,} of {size:,} epochs, each stretch's lowest and highest)"
+
+
+def _take(drawn: np.ndarray | None, values: list[float] | list[int]) -> list:
+    return values if drawn is None else [values[i] for i in drawn.tolist()]
 
 
 def best_index(history: Sequence[EpochRecord]) -> int | None:
@@ -38,19 +79,18 @@ def _rise_start(history: Sequence[EpochRecord], best: int, tolerance: float = 0.
     """First epoch after the best from which validation loss stays above best + 2 % to the end.
 
     None unless that stretch lasts at least 3 epochs and ends at least 5 % above the best, so that
-    the wobble at the tail of a converged run draws no marker.
+    the wobble at the tail of a converged run draws no marker. Worked out on whole arrays: a long log
+    takes no longer than a pass over it.
     """
     best_loss = history[best].val_loss
-    after = list(range(best + 1, len(history)))
-    if len(after) < min_epochs or not all(np.isfinite(history[i].val_loss) for i in after):
+    after = np.array([r.val_loss for r in history[best + 1 :]], dtype=float)
+    if not len(after) or len(after) < min_epochs or not np.isfinite(after).all():
         return None
-    if history[-1].val_loss < best_loss * 1.05:
+    if after[-1] < best_loss * 1.05:
         return None
-    floor = best_loss * (1 + tolerance)
-    for i in after:
-        if all(history[j].val_loss > floor for j in range(i, len(history))):
-            return i if len(history) - i >= min_epochs else None
-    return None
+    below = np.flatnonzero(~(after > best_loss * (1 + tolerance)))  # epochs not above the floor
+    start = best + 1 + (int(below[-1]) + 1 if len(below) else 0)  # the first epoch after the last of them
+    return start if start < len(history) and len(history) - start >= min_epochs else None
 
 
 def _axis_value(value: float, log_scale: bool) -> float | None:
@@ -152,8 +192,9 @@ def loss_figure(
     a far one at the top edge ("trivial 0.693 ↑ off the chart") rather than stretching the axis.
     """
     train, val = [r.train_loss for r in history], [r.val_loss for r in history]
+    drawn = drawn_indexes([train, val])
     fig = go.Figure()
-    _loss_curves(fig, [r.epoch for r in history], train, val)
+    _loss_curves(fig, _take(drawn, [r.epoch for r in history]), _take(drawn, train), _take(drawn, val))
     index = best_index(history) if best_epoch is None else next((i for i, r in enumerate(history) if r.epoch == best_epoch), None)
     if index is not None:
         _best_marks(fig, history, index)
@@ -161,7 +202,7 @@ def loss_figure(
     for name, value in lines.items():
         fig.add_hline(y=value, line={"dash": "dash", "color": BASELINE_COLORS.get(name, "#6b7280"), "width": 1})
     axis = loss_range(train + val, list(lines.values()), log_scale=log_scale)
-    layout(fig, "Loss", "epoch", "loss")
+    layout(fig, _drawn_title("Loss", drawn, len(history)), "epoch", "loss")
     fig.update_layout(legend_traceorder="normal")  # the filled gap trace would otherwise reverse the legend
     if lines:
         _baseline_labels(fig, lines, axis, log_scale)
@@ -228,8 +269,11 @@ def _baseline_losses(baselines: dict[str, dict[str, float]] | None) -> dict[str,
 
 def metric_figure(history: Sequence[EpochRecord], task: str = "classification") -> go.Figure:
     name = "accuracy" if task == "classification" else "R²"
-    epochs = [r.epoch for r in history]
+    train, val = [r.train_metric for r in history], [r.val_metric for r in history]
+    drawn = drawn_indexes([train, val])
+    epochs = _take(drawn, [r.epoch for r in history])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=[r.train_metric for r in history], name=f"train {name}", line={"color": TRAIN_COLOR}))
-    fig.add_trace(go.Scatter(x=epochs, y=[r.val_metric for r in history], name=f"validation {name}", line={"color": VAL_COLOR}))
-    return layout(fig, name.capitalize() if task == "classification" else name, "epoch", name)
+    fig.add_trace(go.Scatter(x=epochs, y=_take(drawn, train), name=f"train {name}", line={"color": TRAIN_COLOR}))
+    fig.add_trace(go.Scatter(x=epochs, y=_take(drawn, val), name=f"validation {name}", line={"color": VAL_COLOR}))
+    title = name.capitalize() if task == "classification" else name
+    return layout(fig, _drawn_title(title, drawn, len(history)), "epoch", name)
