@@ -1,9 +1,6 @@
 """A server killed with kill -9 (or by the OOM killer) leaves no worker behind, and a restart recovers (issue 20).
 
-- The real thing: `streamlit run app.py` on a fresh data directory, Train pressed in Chromium (Playwright),
-  then SIGKILL to the server. Within 10 s none of its processes is left (workers, resource tracker);
-  a restarted server says the run failed, and a new run trains to the end. Needs Chromium, like
-  tests/browser (skipped without it; under CI=true that is a failure).
+- The real thing is tests/browser/test_crash_server.py (`streamlit run app.py`, Train in Chromium, SIGKILL).
 - The same without a browser: a process that makes its executor as the server does
   (core.workers.executor.make_executor, which ui/session.py calls) and submits a long run; SIGKILL; the
   same promises, with the restart as a new LocalPool on the same store (which calls fail_orphans).
@@ -15,17 +12,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
 
 from core.data.dataset import Dataset
 from core.hyperparameters import Hyperparameters
@@ -35,7 +29,6 @@ from core.workers.executor import SERVER_RESTARTED, LocalPool
 from core.workers.spec import submit_run
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("FITLAB_CHROMIUM", "/usr/bin/chromium"))
 GONE_WITHIN = 10.0  # seconds from the server's SIGKILL until none of its processes is left
 LONG = Hyperparameters(hidden_layers=1, width=16, epochs=1000, batch_size=4, early_stopping=False, seed=0)
 SHORT = Hyperparameters(hidden_layers=1, width=8, epochs=4, early_stopping=False, seed=0)
@@ -64,7 +57,7 @@ if __name__ == "__main__":
 """
 
 
-def _wait(what: Callable[[], Any], timeout: float, message: str) -> Any:
+def wait_for(what: Callable[[], Any], timeout: float, message: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = what()
@@ -74,7 +67,7 @@ def _wait(what: Callable[[], Any], timeout: float, message: str) -> Any:
     raise AssertionError(f"{message} (waited {timeout:g} s)")
 
 
-def _alive(process: psutil.Process) -> bool:
+def alive(process: psutil.Process) -> bool:
     """Still there and not a zombie (an exited orphan that its new parent has not reaped yet)."""
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
@@ -82,34 +75,34 @@ def _alive(process: psutil.Process) -> bool:
         return False
 
 
-def _cmdline(process: psutil.Process) -> str:
+def cmdline(process: psutil.Process) -> str:
     try:
         return " ".join(process.cmdline())
     except psutil.Error:  # gone, or a zombie
         return ""
 
 
-def _kill_and_time(process: subprocess.Popen[Any], descendants: list[psutil.Process]) -> float:
+def kill_and_time(process: subprocess.Popen[Any], descendants: list[psutil.Process]) -> float:
     """SIGKILL the server (nothing of it runs: no atexit, no finally); seconds until none of `descendants` is left."""
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     killed = time.monotonic()
     deadline = killed + GONE_WITHIN
-    while any(_alive(p) for p in descendants) and time.monotonic() < deadline:
+    while any(alive(p) for p in descendants) and time.monotonic() < deadline:
         time.sleep(0.05)
-    left = [f"{p.pid} {_cmdline(p)[:120]}" for p in descendants if _alive(p)]
+    left = [f"{p.pid} {cmdline(p)[:120]}" for p in descendants if alive(p)]
     assert not left, f"{len(left)} process(es) of the killed server still running after {GONE_WITHIN:g} s: {left}"
     return time.monotonic() - killed
 
 
-def _end_leftovers(descendants: list[psutil.Process]) -> None:
+def end_leftovers(descendants: list[psutil.Process]) -> None:
     """After a failed check: end what this test started, by pid, so that it does not outlive the test."""
     for process in descendants:
-        if _alive(process):
+        if alive(process):
             process.kill()
 
 
-def _run(store: RunStore, run_id: str) -> StoredRun:
+def stored(store: RunStore, run_id: str) -> StoredRun:
     run = store.get(run_id)
     assert run is not None
     return run
@@ -125,18 +118,18 @@ def test_a_worker_ends_a_run_that_the_store_marks_failed(tmp_path: Path, tiny_mo
         ws = new_workspace_id()
         long = submit_run(store, workspace=ws, kind="train", dataset=tiny_moons, hp=LONG)
         pool.submit(long)
-        _wait(lambda: len(_run(store, long.run_id).history) >= 2, 90, "the long run never trained two epochs")
+        wait_for(lambda: len(stored(store, long.run_id).history) >= 2, 90, "the long run never trained two epochs")
         failed_at = time.monotonic()
         assert store.fail(long.run_id, SERVER_RESTARTED)  # as a restarted server's fail_orphans does
-        _wait(lambda: pool.running_pid(long.run_id) is None, 5, "the worker kept training a failed run")
+        wait_for(lambda: pool.running_pid(long.run_id) is None, 5, "the worker kept training a failed run")
         freed = time.monotonic() - failed_at
         assert freed < 2.0, f"the worker took {freed:.2f} s to end a failed run"
-        run = _run(store, long.run_id)
+        run = stored(store, long.run_id)
         assert run.status == "failed" and run.error == SERVER_RESTARTED  # the worker's ending did not overwrite it
         assert len(run.history) < LONG.epochs
         short = submit_run(store, workspace=ws, kind="train", dataset=tiny_moons, hp=SHORT)  # the workspace is free
         pool.submit(short)
-        done = _wait(lambda: (r := _run(store, short.run_id)).status not in ("queued", "running") and r, 90, "no end")
+        done = wait_for(lambda: (r := stored(store, short.run_id)).status not in ("queued", "running") and r, 90, "no end")
         assert done.status == "completed" and len(done.history) == SHORT.epochs
     finally:
         pool.shutdown()
@@ -156,119 +149,22 @@ def test_a_killed_server_process_leaves_no_worker_and_a_restart_recovers(tmp_pat
         started = json.loads(line)
         descendants = psutil.Process(server.pid).children(recursive=True)
         assert len(started["workers"]) == 2 and set(started["workers"]) <= {p.pid for p in descendants}
-        took = _kill_and_time(server, descendants)
+        took = kill_and_time(server, descendants)
         print(f"no process of the killed server left {took:.2f} s after its SIGKILL ({len(descendants)} processes)")
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
-        _end_leftovers(descendants)
+        end_leftovers(descendants)
 
     store = open_store(url)
     pool = LocalPool(store, workers=1)  # the restart: the same store, fail_orphans, fresh workers
     try:
-        run = _run(store, started["run"])
+        run = stored(store, started["run"])
         assert run.status == "failed" and run.error in (SERVER_GONE, SERVER_RESTARTED) and run.history
         fresh = submit_run(store, workspace=ws, kind="train", dataset=tiny_moons, hp=SHORT)
         pool.submit(fresh)
-        done = _wait(lambda: (r := _run(store, fresh.run_id)).status not in ("queued", "running") and r, 90, "no end")
+        done = wait_for(lambda: (r := stored(store, fresh.run_id)).status not in ("queued", "running") and r, 90, "no end")
         assert done.status == "completed" and len(done.history) == SHORT.epochs
     finally:
         pool.shutdown()
-
-
-# ---------------------------------------------------------------- the real server, killed
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen[Any], str]:
-    """`streamlit run app.py` with its own data directory (its run store) and two workers; its URL once healthy."""
-    port = _free_port()
-    env = os.environ | {"FITLAB_DATA_DIR": str(data_dir), "FITLAB_WORKERS": "2"}
-    env.pop("FITLAB_DB", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)]
-    log = (data_dir / "server.log").open("ab")
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                return bool(response.read().decode() == "ok")
-        except OSError:
-            return False
-
-    _wait(healthy, 60, "the Streamlit server did not become healthy")
-    return server, url
-
-
-def _press_train(browser: Any, address: str) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.goto(address)
-    button = page.locator(".st-key-train button")
-    button.wait_for(timeout=60_000)
-    _wait(button.is_enabled, 30, "Train stayed disabled")
-    button.click()
-
-
-def _workers_settled(server: subprocess.Popen[Any]) -> list[psutil.Process]:
-    """The server's processes once only its two workers and the resource tracker are left (the page's
-    first estimate calibrates in a short-lived process of its own: wait for it to end)."""
-    found = [p for p in psutil.Process(server.pid).children(recursive=True) if _alive(p)]
-    spawned = [p for p in found if "spawn_main" in _cmdline(p)]
-    return found if len(spawned) == 2 else []
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"needs Chromium at {CHROMIUM} (apt-get install chromium), as tests/browser do"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.mark.browser
-def test_a_real_server_killed_leaves_no_worker_and_a_restart_recovers(tmp_path: Path, chromium: Any) -> None:
-    ws, store = new_workspace_id(), RunStore(f"sqlite:///{tmp_path / 'runs.sqlite'}")
-    servers: list[subprocess.Popen[Any]] = []
-    descendants: list[psutil.Process] = []
-    try:
-        server, url = _start_server(tmp_path)
-        servers.append(server)
-        _press_train(chromium, f"{url}/?ws={ws}&epochs=1000&early_stopping=false&batch_size=1&samples=2000")
-        running = _wait(lambda: [r for r in store.list_runs(ws) if r.status == "running" and r.history], 90, "no run trained")
-        descendants = _wait(lambda: _workers_settled(server), 30, "the server's processes did not settle")
-        took = _kill_and_time(server, descendants)
-        print(f"no process of the killed server left {took:.2f} s after its SIGKILL ({len(descendants)} processes)")
-
-        restarted, url = _start_server(tmp_path)  # the same data directory: the same run store
-        servers.append(restarted)
-        _press_train(chromium, f"{url}/?ws={ws}&epochs=5")  # the restarted server starts its workers for this page
-        old = _run(store, running[0].id)
-        assert old.status == "failed" and old.error in (SERVER_GONE, SERVER_RESTARTED), old
-        new = _wait(lambda: [r for r in store.list_runs(ws) if r.id != old.id], 30, "Train started no new run")[0]
-        done = _wait(lambda: (r := _run(store, new.id)).status not in ("queued", "running") and r, 120, "the new run never ended")
-        assert done.status == "completed" and len(done.history) == 5, done
-    finally:
-        for server in servers:
-            if server.poll() is None:
-                server.terminate()
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-        _end_leftovers(descendants)
-        store.close()
