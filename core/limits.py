@@ -52,7 +52,7 @@ CSV_COLUMNS = Limit("FITLAB_MAX_CSV_COLUMNS", 1_000, "columns", "columns of a CS
 CSV_ROWS = Limit("FITLAB_MAX_CSV_ROWS", 500_000, "rows", "rows of a CSV dataset read; past it a seeded random sample is read")
 LOG_COLUMNS = Limit("FITLAB_MAX_LOG_COLUMNS", 500, "columns", "columns of a training log")
 LOG_EPOCHS = Limit(
-    "FITLAB_MAX_LOG_EPOCHS", 5_000, "epochs", "epochs of a training log read; past it evenly spaced epochs are read"
+    "FITLAB_MAX_LOG_EPOCHS", 20_000, "epochs", "epochs of a training log read; past it evenly spaced epochs are read"
 )
 ARCHIVE_PEEK_BYTES = 4_096  # what the file-type check reads from inside a ZIP (an Office document's `mimetype`)
 

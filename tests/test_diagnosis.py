@@ -610,3 +610,20 @@ def test_a_run_stopped_before_its_first_epoch_is_not_judged() -> None:
     assert result.title == "Stopped before the first epoch"
     assert result.recommendations == []
     assert diagnose([], Hyperparameters(), None).recommendations  # an empty log still gets the usual advice
+
+
+def test_lows_before_is_min_of_every_prefix_nans_and_infinities_included() -> None:
+    """The rules' running minimum (one pass, so a 20,000-epoch log diagnoses in well under a second) must
+    answer exactly what `min(values[:i])` answered, NaN placement included."""
+    import random
+
+    from core.diagnosis.signals import lows_before
+
+    rng = random.Random(0)
+    for _ in range(5000):
+        values = [rng.choice([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, rng.random()]) for _ in range(rng.randint(1, 10))]
+        lows = lows_before(values)
+        assert len(lows) == len(values) + 1
+        for i in range(1, len(values) + 1):
+            expected = min(values[:i])
+            assert lows[i] == expected or (math.isnan(lows[i]) and math.isnan(expected)), (values, i)

@@ -132,7 +132,7 @@ class LearningRateTooHigh(Rule):
             if blow_up is None:
                 return None
             line, at = blow_up
-            if s.restores_best and s.best > at and s.val[s.best] < min(s.val[:at]):
+            if s.restores_best and s.best > at and s.val[s.best] < s.val_lows[at]:
                 # The kept weights come after the recovery and beat everything before the spike.
                 handled = f"{line}; the kept epoch {s.epochs[s.best]} comes after the recovery"
             found = [line]
@@ -150,9 +150,9 @@ class LearningRateTooHigh(Rule):
         Only before the best validation epoch: a spike after it comes when the model is already
         memorizing (Adam on a near-zero training loss), which the overfitting rules judge."""
         for i in range(s.skip, s.best):
-            low = min(s.train[:i])
+            low = s.train_lows[i]
             progress = s.train[0] - low
-            v_low = min(s.val[:i])
+            v_low = s.val_lows[i]
             both = v_low > 0 and s.val[i] > EXPLOSION_FACTOR * v_low  # an overshoot wrecks the model: both curves jump
             if both and s.train[i] > EXPLOSION_FACTOR * low and progress > 0 and s.train[i] - low >= 0.5 * progress:
                 line = (

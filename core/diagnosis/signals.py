@@ -33,6 +33,16 @@ def fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:.3e}"
 
 
+def lows_before(values: Sequence[float]) -> list[float]:
+    """`result[i] == min(values[:i])` for i = 1..len(values), in one pass (`result[0]`, the minimum of
+    nothing, is NaN and never read). The same comparisons as Python's `min`, so NaNs fall out alike; the
+    rules asked `min(values[:i])` at every epoch, which made a 20,000-epoch log take 9 s."""
+    lows = [math.nan]
+    for index, value in enumerate(values):
+        lows.append(value if index == 0 or value < lows[-1] else lows[-1])
+    return lows
+
+
 @dataclass
 class Signals:
     train: list[float]
@@ -93,6 +103,16 @@ class Signals:
         return (self.chance - loss) / self.chance
 
     @cached_property
+    def train_lows(self) -> list[float]:
+        """`train_lows[i]`: the lowest training loss before epoch index i (`lows_before`)."""
+        return lows_before(self.train)
+
+    @cached_property
+    def val_lows(self) -> list[float]:
+        """`val_lows[i]`: the lowest validation loss before epoch index i (`lows_before`)."""
+        return lows_before(self.val)
+
+    @cached_property
     def instability(self) -> list[str]:
         """Training loss climbing back up after warm-up (Tuning Playbook, AUTOTRAINER's 20 % of epochs)."""
         counted = self.n - self.skip
@@ -101,7 +121,7 @@ class Signals:
         rises = []
         for i in range(self.skip, self.n):
             t = self.train
-            climbed = t[i] - min(t[:i]) > UNSTABLE_RISE * self.scale and t[i] > 1.01 * t[i - 1]
+            climbed = t[i] - self.train_lows[i] > UNSTABLE_RISE * self.scale and t[i] > 1.01 * t[i - 1]
             jumped = t[i] > (1 + UNSTABLE_JUMP) * t[i - 1] and t[i] - t[i - 1] > 0.01 * self.scale
             if climbed or (self.extreme_lr and jumped):
                 rises.append(i)
