@@ -88,3 +88,20 @@ def postgres_url():
 
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A run store's URL, once on a fresh SQLite file and once on the session's PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    from core.store import runs as store_module
+    from core.store.runs import RunStore
+
+    url = request.getfixturevalue("postgres_url")
+    emptied = RunStore(url)  # one database for the session: every test starts from empty tables
+    with emptied.engine.begin() as conn:
+        for table in reversed(store_module.metadata.sorted_tables):
+            conn.execute(table.delete())
+    emptied.close()
+    return url

@@ -31,19 +31,6 @@ HOST = socket.gethostname()
 RUN_FIELDS = {c.name for c in store_module.runs.columns} - {"model_state"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    url = request.getfixturevalue("postgres_url")
-    emptied = RunStore(url)  # one database for the session: every test starts from empty tables
-    with emptied.engine.begin() as conn:
-        for table in reversed(store_module.metadata.sorted_tables):
-            conn.execute(table.delete())
-    emptied.close()
-    return url
-
-
 @pytest.fixture
 def store(store_url):
     opened = RunStore(store_url)

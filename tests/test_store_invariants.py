@@ -36,19 +36,6 @@ RACERS = 8
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.sqlite'}"
-    url = request.getfixturevalue("postgres_url")
-    emptied = RunStore(url)  # one database for the session: every test starts from empty tables
-    with emptied.engine.begin() as conn:
-        for table in reversed(store_module.metadata.sorted_tables):
-            conn.execute(table.delete())
-    emptied.close()
-    return url
-
-
 def _submit(url: str, kind: str) -> tuple[str, str]:
     """One press of Train (or Fix it for me) as the page makes it: ("ok", run id) or ("busy", message)."""
     store = RunStore(url)
