@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import optuna
-import sqlalchemy as sa
 
 from core.data.dataset import Dataset
 from core.diagnosis import diagnose
@@ -39,7 +38,7 @@ from core.history import EpochRecord
 from core.hyperparameters import KNOBS, HyperparameterError, Hyperparameters, parse_value, search_space_defaults, snap
 from core.jsonsafe import json_safe
 from core.recording import open_run, record_result
-from core.store.retry import retry_race
+from core.store.retry import RACE_ERRORS, retry_race
 from core.store.runs import RunStore, masked
 from core.store.slots import TrialSlots
 
@@ -344,7 +343,8 @@ def _baseline(baselines: Baselines | None, name: str) -> float | None:
 
 def _open_study(storage: str | None, name: str, settings: TuneSettings, tries: int = 6) -> optuna.Study:
     """Create or join the study. Processes that start together race to create the storage's tables and
-    the study (an IntegrityError, or SQLite's "database is locked" for the loser): the loser tries again."""
+    the study (an IntegrityError, PostgreSQL's DuplicateTable as a ProgrammingError, or SQLite's "database is
+    locked" for the loser): the loser tries again."""
     def create() -> optuna.Study:
         return optuna.create_study(
             storage=storage,
@@ -359,7 +359,7 @@ def _open_study(storage: str | None, name: str, settings: TuneSettings, tries: i
         return retry_race(
             create,
             tries=tries,
-            errors=(sa.exc.IntegrityError, sa.exc.OperationalError, optuna.exceptions.DuplicatedStudyError),
+            errors=(*RACE_ERRORS, optuna.exceptions.DuplicatedStudyError),
             pause=lambda attempt: 0.2 + random.random() * (attempt + 1) * 0.3,
         )
     except Exception as exc:  # the race lost every time, a bad URL, an unreachable server
