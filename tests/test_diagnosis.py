@@ -295,7 +295,7 @@ def test_secondary_verdicts_are_listed_in_the_evidence():
 def test_to_dict_is_json_ready(curves):
     diagnosis = diagnose(make_history(*curves), Hyperparameters(), BINARY_BASELINES)
     data = diagnosis.to_dict()
-    assert set(data) == {"verdict", "title", "severity", "summary", "evidence", "recommendations", "secondary"}
+    assert set(data) == {"verdict", "title", "severity", "summary", "evidence", "recommendations", "secondary", "inside"}
     assert data["verdict"] in VERDICTS and data["summary"]
     for rec in data["recommendations"]:
         assert set(rec) == {"knob", "action", "value", "reason"}

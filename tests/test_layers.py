@@ -38,6 +38,7 @@ ROWS: dict[str, int] = {
     "core.jsonsafe": 0,
     "core.wording": 0,
     "core.limits": 0,
+    "core.dynamics": 0,
     "core.data": 1,
     "core.diagnosis": 1,
     "core.training": 2,

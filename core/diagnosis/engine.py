@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.diagnosis.advice import ADVICE, Advice
+from core.diagnosis.dynamics import explain, inspect
 from core.diagnosis.result import Diagnosis
 from core.diagnosis.rules import RULES, Finding, GoodFit, Rule
 from core.diagnosis.signals import Baselines, Signals, fmt, measure
+from core.dynamics import Dynamics
 from core.history import EpochRecord
 from core.hyperparameters import Hyperparameters
 
@@ -24,13 +26,15 @@ def diagnose(
     learning_rates: Sequence[float] | None = None,
     metric_name: str | None = None,
     classes: int | None = None,
+    dynamics: Dynamics | None = None,
 ) -> Diagnosis:
     """The verdict on one run. Pure: the same history, knobs and baselines give the same Diagnosis.
 
     A run from FitLab's Trainer passes its own record of the kept epoch and why it ended (`status`);
     a log or a hand-made curve leaves them out, and early stopping is replayed over the curve. A log
     may pass what it has instead of baselines: its per-epoch learning rates, its metric's name
-    (an accuracy gives a chance level) and, when known, the class count.
+    (an accuracy gives a chance level) and, when known, the class count. A FitLab run passes its per-layer
+    record (`dynamics`): what it explains is said in the verdict (core.diagnosis.dynamics).
     """
     return diagnose_with(
         RULES,
@@ -42,6 +46,7 @@ def diagnose(
         learning_rates=learning_rates,
         metric_name=metric_name,
         classes=classes,
+        dynamics=dynamics,
     )
 
 
@@ -56,6 +61,7 @@ def diagnose_with(
     learning_rates: Sequence[float] | None = None,
     metric_name: str | None = None,
     classes: int | None = None,
+    dynamics: Dynamics | None = None,
 ) -> Diagnosis:
     """diagnose() with another registry: the first rule of `rules` that fires names the verdict."""
     if not history:
@@ -78,6 +84,8 @@ def diagnose_with(
     diagnosis = Diagnosis(
         rule.verdict, rule.summarize(s, finding), evidence, advice.items, secondary, title=rule.title, severity=rule.severity
     )
+    if status != "stopped":  # a run stopped by hand is judged on its curve so far, not explained
+        explain(diagnosis, inspect(dynamics, diagnosis.verdict, s.n), hp)
     return _stopped_by_hand(diagnosis, s, hp) if status == "stopped" else diagnosis
 
 

@@ -30,6 +30,7 @@ class Diagnosis:
     secondary: list[str] = field(default_factory=list)  # other verdicts whose signs are present
     title: str = ""  # the rule's heading ("Underfitting: no better than a linear model"); "" = the verdict's own
     severity: str = ""  # error, warning or success; "" = the verdict's own
+    inside: list[dict[str, Any]] = field(default_factory=list)  # training-dynamics findings (core.diagnosis.dynamics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class Diagnosis:
             "evidence": list(self.evidence),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "secondary": list(self.secondary),
+            "inside": [dict(f) for f in self.inside],
         }
 
     @classmethod
@@ -53,4 +55,5 @@ class Diagnosis:
             secondary=[str(v) for v in values.get("secondary", [])],
             title=str(values.get("title") or ""),
             severity=str(values.get("severity") or ""),
+            inside=[dict(f) for f in values.get("inside", [])],
         )

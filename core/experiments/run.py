@@ -12,6 +12,7 @@ from torch import nn
 
 from core.data.dataset import Dataset
 from core.diagnosis import Diagnosis, diagnose
+from core.dynamics import Dynamics
 from core.experiments.baselines import Baselines, compute_baselines
 from core.experiments.surface import SURFACE_RESOLUTION, boundary_surface
 from core.hyperparameters import Hyperparameters
@@ -32,6 +33,7 @@ class RunResult:
     baselines: Baselines
     diagnosis: Diagnosis
     model: nn.Module | None = field(default=None, repr=False)
+    dynamics: Dynamics | None = field(default=None, repr=False)  # inside the network, epoch by epoch (core.dynamics)
 
     @property
     def stopped_early(self) -> bool:
@@ -84,17 +86,23 @@ def run_experiment(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     on_model: Callable[[EpochRecord, nn.Module], None] | None = None,
     baselines: Baselines | None = None,
+    dynamics: bool = True,
+    on_dynamics: Callable[[Dynamics], None] | None = None,
 ) -> RunResult:
     """Train to the end (or a stop request), evaluate on the test split, diagnose.
 
     `on_model`, if given, is called after each epoch with the network as it is at that epoch (to draw
-    its decision boundary while it trains); it may predict with it, it must not change it."""
-    trainer = Trainer(dataset, hp, stop_event)
+    its decision boundary while it trains); it may predict with it, it must not change it. With
+    `dynamics` the layers are measured as it trains (core.training.probe) and the diagnosis reads them;
+    `on_dynamics`, if given, gets that record after each epoch (it grows in place)."""
+    trainer = Trainer(dataset, hp, stop_event, record_dynamics=dynamics)
     for record in trainer:
         if on_epoch is not None:
             on_epoch(record)
         if on_model is not None and trainer.model is not None:
             on_model(record, trainer.model)
+        if on_dynamics is not None and trainer.dynamics is not None:
+            on_dynamics(trainer.dynamics)
     if baselines is None:
         baselines = compute_baselines(dataset)
     test_loss, test_metric = trainer.evaluate_test() if trainer.history else (math.nan, math.nan)
@@ -107,6 +115,9 @@ def run_experiment(
         kept_epoch=trainer.kept_epoch,
         test={"loss": test_loss, "metric": test_metric},
         baselines=baselines,
-        diagnosis=diagnose(trainer.history, hp, baselines, kept_epoch=trainer.kept_epoch, status=trainer.status),
+        diagnosis=diagnose(
+            trainer.history, hp, baselines, kept_epoch=trainer.kept_epoch, status=trainer.status, dynamics=trainer.dynamics
+        ),
         model=trainer.model,
+        dynamics=trainer.dynamics,
     )

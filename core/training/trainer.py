@@ -25,10 +25,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.dataset import Dataset
+from core.dynamics import Dynamics
 from core.history import EarlyStopping, EpochRecord, History
 from core.hyperparameters import Hyperparameters
 from core.training.model import build_model, functional_forward
 from core.training.optim import SEED_LOCK, SGD_MOMENTUM, configure_threads, loss_function, to_tensors
+from core.training.probe import Probe
 
 EVAL_CHUNK = 2048  # rows per forward pass: 20k rows took 25 ms in one pass, 16 ms in 2k chunks (cache-sized)
 
@@ -192,6 +194,9 @@ class Trainer:
     epoch's updates back). `kept_epoch` is the epoch whose weights `model` holds: `best_epoch` when
     the best weights were restored, else the last recorded epoch, 0 when no epoch was recorded (the
     initial weights). It is the one truth that diagnosis, charts, the store and the CLI read.
+
+    With `record_dynamics`, a Probe measures the layers after each epoch (and at epoch 0) into
+    `dynamics` (core.dynamics): the same losses, a few per cent more time per epoch.
     """
 
     dataset: Dataset
@@ -202,6 +207,8 @@ class Trainer:
     best_epoch: int = 0
     kept_epoch: int = 0
     model: nn.Module | None = None
+    record_dynamics: bool = False
+    dynamics: Dynamics | None = None
 
     def __post_init__(self) -> None:
         configure_threads()
@@ -235,6 +242,11 @@ class Trainer:
         stopper = EarlyStopping(hp.patience)
         stop_event = self.stop_event
         n = len(self._x_train)
+        probe = None
+        if self.record_dynamics:
+            probe = Probe(model, self._x_val, hp.activation, hp.epochs)
+            self.dynamics = probe.record
+            probe.measure(0)
         self.status = "running"
         try:
             for epoch in range(1, hp.epochs + 1):
@@ -260,6 +272,8 @@ class Trainer:
                     model.eval()
                 train_loss, train_metric = _scores(forward, self._x_train, self._y_train, task)
                 val_loss, val_metric = _scores(forward, self._x_val, self._y_val, task)
+                if probe is not None:
+                    probe.after_epoch(epoch)
                 record = EpochRecord(epoch, train_loss, val_loss, train_metric, val_metric, time.perf_counter() - started)
                 self.history.append(record)
                 last.save()
@@ -279,6 +293,8 @@ class Trainer:
                     break
             else:
                 self.status = "completed"
+            if probe is not None and self.history:
+                probe.finish(self.history[-1].epoch)
             if best is not None and (hp.early_stopping or self.status == "diverged"):
                 best.restore()
                 self.kept_epoch = self.best_epoch

@@ -1,0 +1,270 @@
+"""What the layers say: training-dynamics findings read from a run's per-layer record (core.dynamics).
+
+The loss curves say *that* a run fails to learn; these say *why*, from inside the network. Each rule
+is one small class (as the verdict rules are) and DYNAMICS_RULES is their priority. They speak only
+where a run failed to learn (EXPLAINS: the loss verdicts that a network unable to learn produces);
+on a good fit, or an overfit (the network learned its training rows well), they stay silent. A log
+from another tool has no per-layer record: the engine says so, and nothing is guessed.
+
+Thresholds, and where they come from (measured values: bench/REPORT-dynamics.md):
+- dead units: >= 70 % of a ReLU-family layer's units output nothing for every validation probe row
+  (DeepDiagnosis's dead-node threshold; core.training.probe says what "nothing" means per activation);
+- saturated units: > 50 % of a tanh or sigmoid layer's inputs in the flat tails (DeepDiagnosis: more
+  than half beyond the threshold; the tails per activation in core.training.probe);
+- vanishing gradients: the first layer's weight gradient under 1/1000 of the output layer's (the
+  median over the run). The healthy runs of bench/scenarios.py keep it within 1/20; an 8-layer sigmoid
+  network's is near 1e-6 (AutoTrainer and SageMaker Debugger compare the layers' gradients the same way);
+- exploding gradients: a gradient that became infinite or NaN, or grew 1000-fold from its first reading;
+- stalled updates: after >= 20 epochs, no layer's weights moved 25 % of their initial size (healthy
+  runs move some layer by 80 % and more; a learning rate 100x too small moves them 1-20 %).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.diagnosis.advice import Advice
+from core.diagnosis.result import Diagnosis
+from core.dynamics import Dynamics
+from core.hyperparameters import Hyperparameters
+
+EXPLAINS = ("diverged", "lr_too_high", "not_converged", "underfitting")
+DEAD_SHARE = 0.70
+SATURATED_SHARE = 0.50
+VANISHING_RATIO = 1e-3
+EXPLODING_GROWTH = 1e3
+STALL_DRIFT = 0.25
+STALL_MIN_EPOCHS = 20
+TAIL = 1 / 3  # dead and saturated shares are read over the last third of the measured epochs
+
+NO_RECORD = "no per-layer record: a log from another tool has only its curves, so nothing is said about the inside of the network"
+
+
+@dataclass(frozen=True)
+class DynamicsFinding:
+    name: str  # vanishing_gradients, exploding_gradients, dead_units, saturated_units, stalled_updates
+    title: str  # "Vanishing gradients"
+    layer: str  # the layer it is worst in ("" when it is the whole network)
+    evidence: str  # one sentence with the numbers, the threshold and its source
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DynamicsFinding:
+        return cls(str(values["name"]), str(values["title"]), str(values.get("layer", "")), str(values["evidence"]))
+
+
+def _finite(values: Sequence[float | None]) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def _tail_median(d: Dynamics, stat: str, layer: int) -> float | None:
+    values = d.series(stat, layer)
+    start = min(len(values) - 1, int(len(values) * (1 - TAIL))) if values else 0
+    tail = _finite(values[start:])
+    return statistics.median(tail) if tail else None
+
+
+class DynamicsRule(ABC):
+    name: str
+    title: str
+
+    @abstractmethod
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        """The finding, or None when this record shows no sign of the problem."""
+
+    @abstractmethod
+    def recommend(self, a: Advice) -> None:
+        """The knobs to turn, strongest first."""
+
+    def found(self, layer: str, evidence: str) -> DynamicsFinding:
+        return DynamicsFinding(self.name, self.title, layer, evidence)
+
+
+class ExplodingGradients(DynamicsRule):
+    name, title = "exploding_gradients", "Exploding gradients"
+
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        for i, layer in enumerate(d.layers):
+            grads = d.series("grad_norm", i)[1:]
+            weights = d.series("weight_norm", i)
+            if any(g is None for g in grads) and any(w is None for w in weights[1:]):
+                return self.found(layer.name, f"the weights of the {layer.name} became infinite or NaN: the updates blew up")
+            finite = [g for g in _finite(grads) if g > 0]
+            if len(finite) >= 2 and finite[-1] >= EXPLODING_GROWTH * finite[0]:
+                return self.found(
+                    layer.name,
+                    f"the {layer.name}'s gradient grew from {finite[0]:.3g} to {finite[-1]:.3g} "
+                    f"(>= {EXPLODING_GROWTH:.0f}x, the growth AutoTrainer calls exploding)",
+                )
+        return None
+
+    def recommend(self, a: Advice) -> None:
+        a.add(
+            "learning_rate",
+            "decrease",
+            a.step("learning_rate", -2),
+            "Exploding gradients: smaller steps keep the updates bounded.",
+        )
+
+
+class DeadUnits(DynamicsRule):
+    name, title = "dead_units", "Dead units"
+
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        shares = [(s, i) for i in d.hidden if (s := _tail_median(d, "dead", i)) is not None]
+        if not shares:
+            return None
+        share, i = max(shares)
+        if share < DEAD_SHARE:
+            return None
+        return self.found(
+            d.layers[i].name,
+            f"{share:.0%} of the units of the {d.layers[i].name} ({d.activation}) output nothing for every "
+            f"validation row (>= {DEAD_SHARE:.0%}: DeepDiagnosis's dead-node threshold): they no longer learn",
+        )
+
+    def recommend(self, a: Advice) -> None:
+        a.add(
+            "learning_rate",
+            "decrease",
+            a.step("learning_rate", -2),
+            "Dead units: a step too large pushed their inputs below zero for good.",
+        )
+        a.add(
+            "activation", "set", "leaky_relu", "Dead units: leaky ReLU keeps a small slope below zero, so a unit can come back."
+        )
+
+
+class SaturatedUnits(DynamicsRule):
+    name, title = "saturated_units", "Saturated units"
+
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        shares = [(s, i) for i in d.hidden if (s := _tail_median(d, "saturated", i)) is not None]
+        if not shares:
+            return None
+        share, i = max(shares)
+        if share <= SATURATED_SHARE:
+            return None
+        return self.found(
+            d.layers[i].name,
+            f"{share:.0%} of the inputs to the {d.layers[i].name}'s {d.activation} units sit in its flat tails, where "
+            f"the slope is under 3 % of its peak (> {SATURATED_SHARE:.0%}: DeepDiagnosis's saturation threshold): "
+            "almost no gradient passes",
+        )
+
+    def recommend(self, a: Advice) -> None:
+        a.add(
+            "learning_rate",
+            "decrease",
+            a.step("learning_rate", -2),
+            "Saturated units: large steps grew the weights until the units saturated.",
+        )
+        a.add("activation", "set", "relu", "Saturated units: ReLU has no flat tail on the positive side.")
+
+
+class VanishingGradients(DynamicsRule):
+    name, title = "vanishing_gradients", "Vanishing gradients"
+
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        if len(d.layers) < 2:
+            return None
+        ratios = [
+            first / last
+            for first, last in zip(d.series("grad_norm", 0), d.series("grad_norm", len(d.layers) - 1), strict=True)
+            if first is not None and last is not None and math.isfinite(first) and math.isfinite(last) and last > 0
+        ]
+        if not ratios:
+            return None
+        ratio = statistics.median(ratios)
+        if ratio >= VANISHING_RATIO:
+            return None
+        return self.found(
+            d.layers[0].name,
+            f"the gradient reaching the {d.layers[0].name} is {ratio:.1e} of the output layer's (under "
+            f"{VANISHING_RATIO:g}; healthy runs stay within 1/20): after {len(d.layers) - 1} {d.activation} "
+            "layers almost nothing is left to learn from",
+        )
+
+    def recommend(self, a: Advice) -> None:
+        a.add("activation", "set", "relu", "Vanishing gradients: ReLU passes the gradient on unshrunk where it is active.")
+        a.add(
+            "optimizer", "set", "adam", "Vanishing gradients: Adam scales each weight's step, so small gradients still move it."
+        )
+        if a.hp is not None and a.hp.hidden_layers > 2:
+            a.add(
+                "hidden_layers",
+                "decrease",
+                a.clamp("hidden_layers", 2),
+                "Vanishing gradients: fewer layers for the gradient to cross.",
+            )
+
+
+class StalledUpdates(DynamicsRule):
+    name, title = "stalled_updates", "Updates too small"
+
+    def detect(self, d: Dynamics, epochs: int) -> DynamicsFinding | None:
+        if epochs < STALL_MIN_EPOCHS or not d.epochs:
+            return None
+        drift = [(v, i) for i in range(len(d.layers)) if (v := d.stats["drift"][-1][i]) is not None and math.isfinite(v)]
+        if not drift:
+            return None
+        moved, i = max(drift)
+        if moved >= STALL_DRIFT:
+            return None
+        return self.found(
+            d.layers[i].name,
+            f"in {epochs} epochs no layer's weights moved more than {moved:.0%} of their initial size "
+            f"(the {d.layers[i].name}; healthy runs move some layer by 80 % and more): the steps are too small",
+        )
+
+    def recommend(self, a: Advice) -> None:
+        a.add(
+            "learning_rate",
+            "increase",
+            a.step("learning_rate", +2),
+            "Updates too small: the weights hardly moved; 10x larger steps.",
+        )
+
+
+DYNAMICS_RULES: tuple[DynamicsRule, ...] = (
+    ExplodingGradients(),
+    DeadUnits(),
+    SaturatedUnits(),
+    VanishingGradients(),
+    StalledUpdates(),
+)
+BY_NAME = {rule.name: rule for rule in DYNAMICS_RULES}
+
+
+def inspect(d: Dynamics | None, verdict: str, epochs: int) -> list[DynamicsFinding]:
+    """The findings of a run with verdict `verdict` over `epochs` epochs, strongest first; none for a run
+    that learned (good fit, overfitting) or has no record."""
+    if d is None or not d.epochs or verdict not in EXPLAINS:
+        return []
+    return [finding for rule in DYNAMICS_RULES if (finding := rule.detect(d, epochs)) is not None]
+
+
+def explain(diagnosis: Diagnosis, findings: list[DynamicsFinding], hp: Hyperparameters | None) -> None:
+    """Say in the verdict what the layers explain: the strongest finding names it in the title and the
+    summary, every finding leads the evidence, and their knobs come before the verdict's own advice."""
+    diagnosis.inside = [f.to_dict() for f in findings]
+    if not findings:
+        return
+    first = findings[0]
+    diagnosis.title = f"{diagnosis.title or diagnosis.verdict.replace('_', ' ').capitalize()} ({first.title.lower()})"
+    where = f" in the {first.layer}" if first.layer else ""
+    diagnosis.summary = f"{diagnosis.summary} Inside the network: {first.title.lower()}{where} explain(s) it."
+    diagnosis.evidence[:0] = [f"inside the network, {f.title.lower()}: {f.evidence}" for f in findings]
+    advice = Advice(hp)
+    for finding in findings:
+        BY_NAME[finding.name].recommend(advice)
+    for item in diagnosis.recommendations:
+        advice.add(item.knob, item.action, item.value, item.reason)
+    diagnosis.recommendations = advice.items
