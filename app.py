@@ -21,6 +21,7 @@ def main() -> None:
         st.Page("pages/train.py", title="Train & diagnose", icon=":material/model_training:", default=True),
         st.Page("pages/diagnose.py", title="Diagnose a log", icon=":material/upload_file:"),
         st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+        st.Page("pages/learn.py", title="Parameters & hyperparameters", icon=":material/neurology:"),
         st.Page("pages/tune.py", title="Tune", icon=":material/tune:"),
     ]
     st.navigation(pages).run()

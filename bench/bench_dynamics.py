@@ -68,7 +68,13 @@ HELD_OUT: dict[str, dict[str, Any]] = {
         "early_stopping": False,
     },
     "dead_units": {"activation": "relu", "optimizer": "adam", "learning_rate": 1.0, "epochs": 80, "early_stopping": False},
-    "saturated_units": {"activation": "sigmoid", "optimizer": "adam", "learning_rate": 0.3, "epochs": 80, "early_stopping": False},
+    "saturated_units": {
+        "activation": "sigmoid",
+        "optimizer": "adam",
+        "learning_rate": 0.3,
+        "epochs": 80,
+        "early_stopping": False,
+    },
     "stalled_updates": {"activation": "tanh", "optimizer": "sgd", "learning_rate": 1e-5, "epochs": 60},
 }
 
@@ -108,7 +114,12 @@ def good_case(job: tuple[Any, int]) -> dict[str, Any]:
     result = run_experiment(case.load(seed), case.hyperparameters(seed))
     assert result.dynamics is not None
     ungated = [f.name for rule in DYNAMICS_RULES if (f := rule.detect(result.dynamics, len(result.history))) is not None]
-    return {"name": case.name, "verdict": result.diagnosis.verdict, "all": [f["name"] for f in result.diagnosis.inside], "ungated": ungated}
+    return {
+        "name": case.name,
+        "verdict": result.diagnosis.verdict,
+        "all": [f["name"] for f in result.diagnosis.inside],
+        "ungated": ungated,
+    }
 
 
 def write_section(title: str, body: str) -> None:
@@ -148,11 +159,16 @@ def run_suite(seed: int, workers: int, fix: bool, held_out: bool = False) -> Non
         )
         write_section(f"Fix it for me on the {'held-out constructions' if held_out else 'suite'} (seed {seed})", body)
         return
-    role = "development: the thresholds were set looking at it" if seed == 0 else "held out: run once, after the thresholds were set"
+    role = (
+        "development: the thresholds were set looking at it" if seed == 0 else "held out: run once, after the thresholds were set"
+    )
     if held_out:
         role = "held out: other constructions on other datasets, written down before they ran, run once"
     flag = " --held-out" if held_out else ""
-    body = f"`python bench/bench_dynamics.py{flag} --seed {seed}` ({time.strftime('%Y-%m-%d')}; {role})\n\n{summary}\n\n" + "\n".join(lines)
+    body = (
+        f"`python bench/bench_dynamics.py{flag} --seed {seed}` ({time.strftime('%Y-%m-%d')}; {role})\n\n{summary}\n\n"
+        + "\n".join(lines)
+    )
     write_section(f"{'Held-out constructions' if held_out else 'Suite'}, seed {seed}", body)
 
 
@@ -165,7 +181,9 @@ def run_good(seed: int, workers: int) -> None:
         rows = list(pool.map(good_case, [(c, seed) for c in cases]))
     good = [r for r in rows if r["verdict"] == "good_fit"]
     noisy = [r for r in good if r["all"]]
-    lines = "\n".join(f"| {r['name']} | {r['verdict']} | {', '.join(r['all']) or '—'} | {', '.join(r['ungated']) or '—'} |" for r in rows)
+    lines = "\n".join(
+        f"| {r['name']} | {r['verdict']} | {', '.join(r['all']) or '—'} | {', '.join(r['ungated']) or '—'} |" for r in rows
+    )
     raw = sum(bool(r["ungated"]) for r in good)
     body = (
         f"`python bench/bench_dynamics.py --good --seed {seed}` ({time.strftime('%Y-%m-%d')})\n\n"

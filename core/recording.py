@@ -2,7 +2,9 @@
 
 `open_run` records a run before it trains (queued, or claimed at once by the caller that will train it);
 `record_result` writes the finished run: history, verdict, baselines, the decision boundary of a
-2-feature dataset and the model's parameters. No torch here: the web process opens runs too, and the
+2-feature dataset, the model's parameters, and what happened inside the layers (`extra["dynamics"]`,
+core.dynamics; `extra["parameters"]`: the model file's tensors, and the small weight matrices).
+No torch here: the web process opens runs too, and the
 trained model turns itself into bytes and a boundary grid (`RunResult.model_state`, `RunResult.surface`).
 """
 
@@ -67,6 +69,11 @@ def record_result(
     (None: the default, core.experiments.surface.SURFACE_RESOLUTION)."""
     payload = result.to_dict()
     surface = result.surface(dataset, resolution)
+    inside: dict[str, Any] = {}
+    if result.dynamics is not None:
+        inside["dynamics"] = result.dynamics.to_dict()
+    if (parameters := result.parameters()) is not None:
+        inside["parameters"] = parameters
     store.finish(
         run_id,
         status=result.status,
@@ -76,6 +83,6 @@ def record_result(
         test=payload["test"],
         baselines=payload["baselines"],
         diagnosis=payload["diagnosis"],
-        extra=json_safe(({"surface": surface} if surface is not None else {}) | extra),
+        extra=json_safe(({"surface": surface} if surface is not None else {}) | inside | extra),
         model_state=result.model_state(),
     )

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from core.dynamics import Dynamics
 from core.store.runs import ACTIVE, StoredRun
 
 
@@ -74,3 +75,20 @@ class RunRecord:
     @property
     def active(self) -> bool:
         return self.run.status in ACTIVE
+
+    @property
+    def dynamics(self) -> Dynamics | None:
+        """What the worker measured inside the layers (live while it runs); None for a run without it."""
+        values = (self.run.extra or {}).get("dynamics")
+        if not isinstance(values, dict):
+            return None
+        try:
+            return Dynamics.from_dict(values)
+        except (KeyError, TypeError, ValueError, IndexError):  # a record from another version: not shown
+            return None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The model file's tensors ({"tensors": [{key, shape, count}], "matrices": {key: rows}}); {} before the end."""
+        values = (self.run.extra or {}).get("parameters")
+        return dict(values) if isinstance(values, dict) else {}

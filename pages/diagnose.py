@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.data.csvfile import DataError
 from core.diagnosis import Diagnosis
+from core.diagnosis.dynamics import NO_RECORD
 from core.figures.charts import loss_figure, metric_figure
 from core.logs.reader import TrainingLog, diagnose_log, read_training_log
 from ui import state, verdict
@@ -113,5 +114,6 @@ st.subheader("Diagnosis")
 verdict.diagnosis_card(_diagnose(content, name), None, applicable=False)
 st.caption(
     "A log carries no hyperparameters, so the advice names the knob and the direction; "
-    "the baselines and the learning-rate evidence of a FitLab run are not available here."
+    "the baselines and the learning-rate evidence of a FitLab run are not available here. Inside the network: "
+    f"{NO_RECORD}."
 )

@@ -75,7 +75,7 @@ def shown_run(store: RunStore, ws: str, active_id: str | None) -> tuple[str | No
 
 
 def run_picker(slot: DeltaGenerator, history_runs: list[runs.RunView], shown_id: str | None) -> None:
-    """"Run shown": every run of the workspace, the shown one selected."""
+    """ "Run shown": every run of the workspace, the shown one selected."""
     labels = {v.id: runs.run_label(v) for v in history_runs}
     # "shown_run" is the truth (a new run takes it over); the picker only changes it through its callback.
     # Its own state would otherwise outlive the reruns in which it was hidden and bring an old run back.
@@ -175,6 +175,11 @@ def diagnosis_view(slot: DeltaGenerator, view: runs.RunView, *, log_scale: bool)
             if view.run.kind == "fix" and "fix" in view.extra:
                 verdict.fix_path(view.extra["fix"], log_scale=log_scale)
             verdict.diagnosis_card(view.diagnosis, view.hp)
+            st.page_link(
+                "pages/learn.py",
+                label="Look inside the network: this run's parameters, layer by layer",
+                icon=":material/neurology:",
+            )
             if sentence := evidence.data_sentence():
                 st.info(sentence)
             if "surface" in view.extra:

@@ -77,6 +77,10 @@ CSV_EXCLUDE: Slot[list[str]] = Slot("csv_exclude", [], "Widget: the columns left
 # --- the Compare page
 CONFIRM_DELETE: Slot[bool] = Slot("compare_confirm_delete", False, "Widget: the tick that confirms deleting the selected runs.")
 
+# --- the Learn page
+LEARN_PICKER: Slot[str | None] = Slot("learn_picker", None, "Widget: the Learn page's 'Run shown' box (follows SHOWN_RUN).")
+LEARN_LAYER: Slot[int] = Slot("learn_layer", 0, "Widget: the layer the Learn page shows.")
+
 # --- the Diagnose-a-log page
 LOG_SOURCE: Slot[str | None] = Slot("log_source", None, "What the Diagnose page shows: 'upload' or 'example'.")
 

@@ -22,6 +22,7 @@ from core.data.builtin import load_builtin
 from core.data.csvfile import DataError
 from core.data.dataset import load_csv
 from core.diagnosis import Recommendation
+from core.diagnosis.dynamics import NO_RECORD
 from core.experiments.fix import fix_run
 from core.experiments.learning_curve import LearningCurveError, learning_curve
 from core.experiments.lr_finder import LrFinderError, find_learning_rate
@@ -410,6 +411,7 @@ def _diagnose(args: argparse.Namespace) -> None:
     if args.json != "-":
         print(f"log: {log.describe()}")
         _print_diagnosis(payload)
+        print(f"inside the network: {NO_RECORD}")
     if args.json:
         _write_json(args.json, payload)
 

@@ -268,3 +268,48 @@ def explain(diagnosis: Diagnosis, findings: list[DynamicsFinding], hp: Hyperpara
     for item in diagnosis.recommendations:
         advice.add(item.knob, item.action, item.value, item.reason)
     diagnosis.recommendations = advice.items
+
+
+def reading(d: Dynamics | None, inside: Sequence[dict[str, Any]], verdict: str | None) -> str:
+    """One sentence on the state of the network, in plain words, that agrees with the diagnosis: its
+    strongest inside finding when it has one; else what the record shows of a network that learns."""
+    if d is None or not d.epochs:
+        return "This run has no per-layer record (a log from another tool, or a run from before FitLab measured its layers)."
+    if inside:
+        first = DynamicsFinding.from_dict(dict(inside[0]))
+        return f"{first.title}: {first.evidence}."
+    last = len(d.epochs) - 1
+    grads = d.at("grad_norm", last)
+    moved = _finite(d.at("drift", last))
+    parts = [f"At epoch {d.epochs[last]}"]
+    if len(grads) >= 2 and grads[0] is not None and grads[-1]:
+        parts.append(f"the first layer gets {grads[0] / grads[-1]:.2g}x the output layer's gradient")
+    if moved:
+        parts.append(f"the weights have moved up to {max(moved):.0%} from their random start")
+    dead = _finite([d.at("dead", last)[i] for i in d.hidden])
+    saturated = _finite([d.at("saturated", last)[i] for i in d.hidden])
+    if dead:
+        parts.append(f"at most {max(dead):.0%} of a layer's units are dead")
+    if saturated:
+        parts.append(f"at most {max(saturated):.0%} of a layer's inputs are saturated")
+    sentence = f"{parts[0]}: {'; '.join(parts[1:])}." if len(parts) > 1 else f"{parts[0]}."
+    if verdict in EXPLAINS:
+        return f"Nothing inside the network explains the verdict. {sentence}"
+    return f"Nothing wrong inside the network. {sentence}"
+
+
+def layer_reading(d: Dynamics, layer: int) -> str:
+    """What one layer's record says at its last measured epoch, in plain words."""
+    info, last = d.layers[layer], len(d.epochs) - 1
+    parts = [f"{info.inputs} x {info.outputs} weights + {info.outputs} biases = {info.count:,} parameters"]
+    drift, grad = d.at("drift", last)[layer], d.at("grad_norm", last)[layer]
+    if drift is not None:
+        parts.append(f"its weights moved {drift:.0%} from their random start")
+    if grad is not None:
+        parts.append(f"gradient {grad:.2g}")
+    dead, saturated = d.at("dead", last)[layer], d.at("saturated", last)[layer]
+    if dead is not None:
+        parts.append(f"{dead:.0%} of its units dead")
+    if saturated is not None:
+        parts.append(f"{saturated:.0%} of its inputs saturated")
+    return f"{info.name.capitalize()} at epoch {d.epochs[last]}: " + "; ".join(parts) + "."

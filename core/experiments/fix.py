@@ -16,6 +16,7 @@ from torch import nn
 
 from core.data.dataset import Dataset
 from core.diagnosis import Recommendation
+from core.dynamics import Dynamics
 from core.experiments.baselines import Baselines, compute_baselines
 from core.experiments.run import RunResult, run_experiment
 from core.history import EpochRecord
@@ -88,6 +89,7 @@ def fix_run(
     on_epoch: Callable[[int, EpochRecord], None] | None = None,
     on_round: Callable[[int, RunResult, Recommendation | None], None] | None = None,
     on_model: Callable[[EpochRecord, nn.Module], None] | None = None,
+    on_dynamics: Callable[[Dynamics], None] | None = None,
 ) -> FixResult:
     """Up to `rounds` fixes after the first run. Callbacks get (round index, ...)."""
     if not 1 <= rounds <= MAX_ROUNDS:
@@ -101,7 +103,13 @@ def fix_run(
         tried.add(current)
         epoch_hook = (lambda record, i=index: on_epoch(i, record)) if on_epoch else None
         result = run_experiment(
-            dataset, current, stop_event=stop_event, on_epoch=epoch_hook, on_model=on_model, baselines=baselines
+            dataset,
+            current,
+            stop_event=stop_event,
+            on_epoch=epoch_hook,
+            on_model=on_model,
+            baselines=baselines,
+            on_dynamics=on_dynamics,
         )
         outcome.rounds.append(result)
         outcome.changes.append(change)

@@ -20,6 +20,8 @@ from core.jsonsafe import json_safe
 from core.training.optim import state_bytes
 from core.training.trainer import EpochRecord, History, Trainer
 
+SMALL_MATRIX = 4096  # a weight matrix up to 64 x 64 is kept in the run for the Learn page's heatmap
+
 
 @dataclass
 class RunResult:
@@ -53,6 +55,18 @@ class RunResult:
     def model_state(self) -> bytes | None:
         """The kept weights as the run store and the model download hold them (a torch.save'd state_dict)."""
         return state_bytes(self.model) if self.model is not None else None
+
+    def parameters(self) -> dict[str, Any] | None:
+        """What the model file holds, for the Learn page (which reads no torch): every state_dict tensor's name,
+        shape and count, and the values of the small weight matrices (<= SMALL_MATRIX entries) for a heatmap."""
+        if self.model is None:
+            return None
+        state = self.model.state_dict()
+        tensors = [{"key": key, "shape": list(t.shape), "count": int(t.numel())} for key, t in state.items()]
+        matrices = {
+            key: t.detach().cpu().tolist() for key, t in state.items() if t.dim() == 2 and t.numel() <= SMALL_MATRIX
+        }
+        return json_safe({"tensors": tensors, "matrices": matrices})
 
     def surface(self, dataset: Dataset, resolution: int | None = None) -> dict[str, Any] | None:
         """The decision boundary of a 2-feature run (None for other data, or when nothing was trained)."""

@@ -20,6 +20,7 @@ from typing import Any
 from torch import nn
 
 from core.data.dataset import Dataset
+from core.dynamics import Dynamics
 from core.experiments.baselines import Baselines, compute_baselines, fingerprint
 from core.experiments.fix import fix_run
 from core.experiments.learning_curve import learning_curve
@@ -79,6 +80,12 @@ class ProgressWriter:
         self.rows: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}  # JSON-safe values only (written as they are)
         self._last = 0.0
+        self._dynamics: Dynamics | None = None
+        self._dynamics_written = -1
+
+    def dynamics(self, record: Dynamics) -> None:
+        """The run's per-layer record (growing in place): written with the next flush, live like the loss."""
+        self._dynamics = record
 
     def epoch(self, record: EpochRecord) -> None:
         self.rows.append(json_safe(record.to_dict()))  # cleaned once per record: a flush writes them all as they are
@@ -87,11 +94,16 @@ class ProgressWriter:
     def new_round(self, index: int) -> None:
         self.rows = []
         self.extra["round"] = index
+        self._dynamics, self._dynamics_written = None, -1
+        self.extra.pop("dynamics", None)
 
     def flush(self, force: bool = True) -> None:
         now = time.monotonic()
         if force or now - self._last >= PROGRESS_INTERVAL:
             self._last = now
+            if self._dynamics is not None and len(self._dynamics.epochs) != self._dynamics_written:
+                self._dynamics_written = len(self._dynamics.epochs)
+                self.extra["dynamics"] = json_safe(self._dynamics.to_dict())
             self.store.update_progress(self.run_id, self.rows, self.extra, cleaned=True)
 
 
@@ -157,14 +169,26 @@ def _baselines(store: RunStore, dataset: Dataset) -> Baselines:
     return value
 
 
+def _train(spec: JobSpec, store: RunStore, stop: threading.Event, progress: ProgressWriter) -> None:
+    dataset = spec.dataset
+    live = LiveSurface(dataset, progress)
+    result = run_experiment(
+        dataset,
+        spec.hp,
+        stop_event=stop,
+        on_epoch=progress.epoch,
+        on_model=live,
+        baselines=_baselines(store, dataset),
+        on_dynamics=progress.dynamics,
+    )
+    record_result(store, spec.run_id, result, dataset, {}, live.final_resolution())
+
+
 def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
     dataset, hp = spec.dataset, spec.hp
     progress = ProgressWriter(store, spec.run_id)
     if spec.kind == "train":
-        baselines = _baselines(store, dataset)
-        live = LiveSurface(dataset, progress)
-        result = run_experiment(dataset, hp, stop_event=stop, on_epoch=progress.epoch, on_model=live, baselines=baselines)
-        record_result(store, spec.run_id, result, dataset, {}, live.final_resolution())
+        _train(spec, store, stop, progress)
     elif spec.kind == "fix":
         baselines = _baselines(store, dataset)
 
@@ -181,6 +205,7 @@ def _run(spec: JobSpec, store: RunStore, stop: threading.Event) -> None:
             baselines=baselines,
             on_epoch=on_epoch,
             on_model=(live := LiveSurface(dataset, progress)),
+            on_dynamics=progress.dynamics,
         )
         record_result(store, spec.run_id, outcome.final, dataset, {"fix": outcome.to_dict()}, live.final_resolution())
     elif spec.kind == "lr_find":

@@ -1,0 +1,65 @@
+"""Parameters & hyperparameters: inside the network of the run shown, layer by layer, live while it trains.
+
+The user's document opens with the distinction this page makes concrete: parameters (weights and
+biases) are learned by backpropagation, start random and are saved in the model file; hyperparameters
+are chosen before training and are not. Top to bottom: session, the run, the comparison table with
+this run's numbers, what the layers say (the same findings as the verdict), the charts beside the
+knobs that shape them, one layer at a time. The pieces are in ui/learn.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core.records import RunRecord
+from ui import learn, session
+
+REFRESH_SECONDS = 1.0  # while the run trains, the page reads it again this often (the worker writes every 0.5 s)
+
+# --- session: the workspace in the URL and its run store
+ws = session.workspace()
+store = session.store()
+
+st.title("Parameters & hyperparameters")
+st.caption(
+    "**Parameters** (weights and biases) are learned: they start random and backpropagation refines them; "
+    "they are what the model file holds. **Hyperparameters** are the knobs you choose before training; "
+    "they shape how the parameters are found, and are not in the model file."
+)
+
+# --- the run: the one the Train page shows, or another of this workspace's
+view = learn.pick_run(store, ws)
+if view is None:
+    st.info("No run in this workspace yet: press **Train** on the Train & diagnose page, then come back here.")
+    st.page_link("pages/train.py", label="Go to Train & diagnose", icon=":material/model_training:")
+    st.stop()
+
+
+@st.fragment(run_every=REFRESH_SECONDS if view.active else None)
+def inside(run_id: str, was_active: bool) -> None:
+    """The run as the store has it now: redrawn every REFRESH_SECONDS while it trains, once when it ends."""
+    stored = store.get(run_id)
+    if stored is None:
+        st.warning("This run was deleted.")
+        return
+    current = learn.runs.RunView.of(stored)
+    if was_active and not current.active:
+        st.rerun()  # the run ended: draw the whole page once more, without the refresh
+    record = RunRecord(stored)
+    d = record.dynamics
+    learn.comparison(current, record, d)
+    st.subheader("What the layers say")
+    learn.verdict_reading(current, d)
+    if d is None or not d.epochs:
+        st.caption("Status: " + learn.runs.STATUS_WORDS.get(current.status, current.status) + f" ({time.strftime('%H:%M:%S')})")
+        return
+    if current.active:
+        st.caption(f"Training: epoch {d.epochs[-1]} measured so far; this page follows it.")
+    learn.network_charts(d, current.hp)
+    st.subheader("One layer at a time")
+    learn.layer_view(d, record.parameters.get("matrices") or {}, current.hp)
+
+
+inside(view.id, view.active)

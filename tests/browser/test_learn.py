@@ -1,0 +1,56 @@
+"""The Learn page in a real browser, during and after a run (issue 21): an 8-layer sigmoid network on SGD,
+opened from a link, followed live, ending on the finding that explains its verdict."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import shot
+
+pytestmark = pytest.mark.browser
+
+VANISHING = (
+    "hidden_layers=8&width=32&activation=sigmoid&optimizer=sgd&learning_rate=0.01&epochs=300&early_stopping=false&batch_size=8"
+)
+
+
+def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/?{VANISHING}")
+        expect(page.locator(".st-key-train button")).to_be_enabled(timeout=60_000)
+        page.locator(".st-key-train button").click()
+        expect(page.locator(".st-key-stop button")).to_be_enabled(timeout=30_000)
+        page.get_by_role("link", name="Parameters & hyperparameters").click()
+        expect(page.get_by_role("heading", name="Parameters & hyperparameters")).to_be_visible(timeout=30_000)
+
+        following = page.get_by_text(re.compile(r"Training: epoch \d+ measured so far"))
+        expect(following).to_be_visible(timeout=30_000)
+        first = int(re.findall(r"epoch (\d+)", following.inner_text())[0])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the page follows the run: the measured epoch grows
+            text = page.get_by_text(re.compile(r"Training: epoch \d+ measured so far")).inner_text(timeout=5_000)
+            if int(re.findall(r"epoch (\d+)", text)[0]) > first:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the Learn page stayed at epoch {first} while the run trained")
+        expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot").first).to_be_visible()
+        shot(page, "learn-during-run")
+
+        reading = page.locator(".st-key-learn_reading")
+        expect(reading).to_contain_text("Vanishing gradients", timeout=120_000)
+        expect(page.get_by_text(re.compile(r"Training: epoch"))).to_have_count(0)
+        expect(page.locator(".st-key-learn_parameters")).to_contain_text("0.weight")
+        expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot")).to_have_count(1)
+        bars = page.locator(".st-key-learn_chart_gradient .js-plotly-plot").evaluate("plot => plot.data[0].y.length")
+        assert bars == 9  # 8 hidden layers and the output layer
+        expect(page.locator(".st-key-learn_matrix .js-plotly-plot")).to_be_visible()  # 32 x 32: small enough
+        shot(page, "learn-after-run")
+    finally:
+        context.close()
