@@ -9,8 +9,6 @@ knobs that shape them, one layer at a time. The pieces are in ui/learn.py.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core.records import RunRecord
@@ -46,14 +44,14 @@ def inside(run_id: str, was_active: bool) -> None:
         return
     current = learn.runs.RunView.of(stored)
     if was_active and not current.active:
-        st.rerun()  # the run ended: draw the whole page once more, without the refresh
+        st.rerun(scope="app")  # the run ended: draw the whole page once more (its run picker too), without the refresh
     record = RunRecord(stored)
     d = record.dynamics
+    st.caption(f"Status: {learn.runs.STATUS_WORDS.get(current.status, current.status)}.")
     learn.comparison(current, record, d)
     st.subheader("What the layers say")
     learn.verdict_reading(current, d)
     if d is None or not d.epochs:
-        st.caption("Status: " + learn.runs.STATUS_WORDS.get(current.status, current.status) + f" ({time.strftime('%H:%M:%S')})")
         return
     if current.active:
         st.caption(f"Training: epoch {d.epochs[-1]} measured so far; this page follows it.")

@@ -32,7 +32,13 @@ def pick_run(store: RunStore, ws: str) -> runs.RunView | None:
     shown = state.SHOWN_RUN.get()
     if shown not in ids:
         shown = ids[0]
-    labels = {v.id: runs.run_label(v) for v in views}
+    # No status or verdict in the label: the picker is drawn once while the run trains, and a label that
+    # changes under a selected option is not redrawn by the browser (it kept saying "queued").
+    kinds = {"fix": "Fix it for me, ", "trial": "search trial, "}
+    labels = {
+        v.id: f"{runs.when(v.run)} · run {runs.short_id(v.id)} · {kinds.get(v.run.kind, '')}{v.run.dataset.get('name')}"
+        for v in views
+    }
     if state.LEARN_PICKER.get() != shown:
         state.LEARN_PICKER.set(shown)
     picked = st.selectbox("Run shown", ids, format_func=labels.__getitem__, key=state.LEARN_PICKER.key)

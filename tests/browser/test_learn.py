@@ -18,6 +18,14 @@ VANISHING = (
 )
 
 
+def _viewport_at(page, heading: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot of the window scrolled to `heading` (Streamlit scrolls its own container, so a full-page
+    screenshot shows only the top)."""
+    page.get_by_role("heading", name=heading).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    shot(page, name)
+
+
 def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -42,6 +50,7 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
             raise AssertionError(f"the Learn page stayed at epoch {first} while the run trained")
         expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot").first).to_be_visible()
         shot(page, "learn-during-run")
+        _viewport_at(page, "What the layers say", "learn-during-run-charts")
 
         reading = page.locator(".st-key-learn_reading")
         expect(reading).to_contain_text("Vanishing gradients", timeout=120_000)
@@ -51,6 +60,9 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         bars = page.locator(".st-key-learn_chart_gradient .js-plotly-plot").evaluate("plot => plot.data[0].y.length")
         assert bars == 9  # 8 hidden layers and the output layer
         expect(page.locator(".st-key-learn_matrix .js-plotly-plot")).to_be_visible()  # 32 x 32: small enough
+        expect(page.get_by_text("Status: completed.")).to_be_visible()
         shot(page, "learn-after-run")
+        _viewport_at(page, "What the layers say", "learn-after-run-charts")
+        _viewport_at(page, "One layer at a time", "learn-after-run-layer")
     finally:
         context.close()
