@@ -150,3 +150,11 @@ def test_a_good_run_has_a_record_and_no_finding() -> None:
     assert result.dynamics is not None and len(result.dynamics.epochs) >= 3
     assert result.diagnosis.inside == []
     assert [f.name for rule in DYNAMICS_RULES if (f := rule.detect(result.dynamics, len(result.history)))] == []
+
+
+def test_a_run_still_training_is_read_so_far() -> None:
+    """No verdict yet: the page must not say "nothing wrong" over a record that already shows the problem."""
+    sick = _record("sigmoid", grad_norm=[1e-8, 1e-5, 0.1])
+    assert reading(sick, [], None).startswith("So far (the verdict comes when the run ends): vanishing gradients")
+    assert reading(_record(), [], None).startswith("So far nothing unusual")
+    assert reading(_record(), [], "good_fit").startswith("Nothing wrong inside the network. At epoch 30:")

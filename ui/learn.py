@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.diagnosis.dynamics import DEAD_SHARE, SATURATED_SHARE, layer_reading, reading
+from core.diagnosis.dynamics import DEAD_SHARE, SATURATED_SHARE, layer_reading, live_findings, reading
 from core.dynamics import Dynamics
 from core.figures import inside as figures
 from core.hyperparameters import Hyperparameters
@@ -80,9 +80,13 @@ def comparison(view: runs.RunView, record: RunRecord, d: Dynamics | None) -> Non
 def verdict_reading(view: runs.RunView, d: Dynamics | None) -> None:
     """The sentence on the whole network, beside the verdict it agrees with."""
     diagnosis = view.diagnosis
+    if diagnosis is None and not view.active:
+        st.info(f"This run ended without a verdict ({runs.STATUS_WORDS.get(view.status, view.status)}): nothing to read inside.")
+        return
     sentence = reading(d, diagnosis.inside if diagnosis else [], diagnosis.verdict if diagnosis else None)
+    flagged = bool(diagnosis.inside) if diagnosis is not None else bool(live_findings(d))
     with st.container(key="learn_reading"):
-        if diagnosis is not None and diagnosis.inside:
+        if flagged:
             st.warning(f"**Inside the network** — {plain(sentence)}")
         else:
             st.info(f"**Inside the network** — {plain(sentence)}")

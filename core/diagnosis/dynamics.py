@@ -278,6 +278,25 @@ def reading(d: Dynamics | None, inside: Sequence[dict[str, Any]], verdict: str |
     if inside:
         first = DynamicsFinding.from_dict(dict(inside[0]))
         return f"{first.title}: {first.evidence}."
+    if verdict is None:  # still training: no verdict to gate on yet, so the rules speak on the record so far
+        found = live_findings(d)
+        if found:
+            return f"So far (the verdict comes when the run ends): {found[0].title.lower()}: {found[0].evidence}."
+        return f"So far nothing unusual inside the network (the verdict comes when the run ends). {_state(d)}"
+    if verdict in EXPLAINS:
+        return f"Nothing inside the network explains the verdict. {_state(d)}"
+    return f"Nothing wrong inside the network. {_state(d)}"
+
+
+def live_findings(d: Dynamics | None) -> list[DynamicsFinding]:
+    """The findings on a run still training (no verdict yet): every rule on the record so far."""
+    if d is None or not d.epochs:
+        return []
+    return [f for rule in DYNAMICS_RULES if (f := rule.detect(d, d.epochs[-1])) is not None]
+
+
+def _state(d: Dynamics) -> str:
+    """The record's last measured epoch in numbers: gradient ratio, how far the weights moved, dead / saturated."""
     last = len(d.epochs) - 1
     grads = d.at("grad_norm", last)
     moved = _finite(d.at("drift", last))
@@ -292,10 +311,7 @@ def reading(d: Dynamics | None, inside: Sequence[dict[str, Any]], verdict: str |
         parts.append(f"at most {max(dead):.0%} of a layer's units are dead")
     if saturated:
         parts.append(f"at most {max(saturated):.0%} of a layer's inputs are saturated")
-    sentence = f"{parts[0]}: {'; '.join(parts[1:])}." if len(parts) > 1 else f"{parts[0]}."
-    if verdict in EXPLAINS:
-        return f"Nothing inside the network explains the verdict. {sentence}"
-    return f"Nothing wrong inside the network. {sentence}"
+    return f"{parts[0]}: {'; '.join(parts[1:])}." if len(parts) > 1 else f"{parts[0]}."
 
 
 def layer_reading(d: Dynamics, layer: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -34,8 +35,15 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         expect(page.locator(".st-key-train button")).to_be_enabled(timeout=60_000)
         page.locator(".st-key-train button").click()
         expect(page.locator(".st-key-stop button")).to_be_enabled(timeout=30_000)
-        page.get_by_role("link", name="Parameters & hyperparameters").click()
-        expect(page.get_by_role("heading", name="Parameters & hyperparameters")).to_be_visible(timeout=30_000)
+        ws = parse_qs(urlparse(page.url).query)["ws"][0]
+        train_tab = page  # stays open: closing the tab that started a run stops it
+        page = context.new_page()
+        page.goto(f"{server}/learn?ws={ws}")  # a second tab on the same workspace, while the run trains
+        try:
+            expect(page.get_by_role("heading", name="Parameters & hyperparameters")).to_be_visible(timeout=30_000)
+        except AssertionError:
+            shot(page, "debug-learn-open")
+            raise
 
         following = page.get_by_text(re.compile(r"Training: epoch \d+ measured so far"))
         expect(following).to_be_visible(timeout=30_000)
@@ -49,6 +57,9 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         else:
             raise AssertionError(f"the Learn page stayed at epoch {first} while the run trained")
         expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot").first).to_be_visible()
+        # no verdict yet, but the record already shows it: said as "so far", never "nothing wrong"
+        expect(page.locator(".st-key-learn_reading").first).to_contain_text("So far (the verdict comes when the run ends)")
+        expect(page.locator(".st-key-learn_reading").first).to_contain_text("vanishing gradients")
         shot(page, "learn-during-run")
         _viewport_at(page, "What the layers say", "learn-during-run-charts")
 
@@ -62,6 +73,7 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         expect(page.locator(".st-key-learn_matrix .js-plotly-plot")).to_be_visible()  # 32 x 32: small enough
         expect(page.get_by_text("Status: completed.")).to_be_visible()
         shot(page, "learn-after-run")
+        expect(train_tab.get_by_role("link", name=re.compile("Look inside the network"))).to_be_visible(timeout=30_000)
         _viewport_at(page, "What the layers say", "learn-after-run-charts")
         _viewport_at(page, "One layer at a time", "learn-after-run-layer")
     finally:
