@@ -15,7 +15,7 @@ from tests.browser.support import shot
 pytestmark = pytest.mark.browser
 
 VANISHING = (
-    "hidden_layers=8&width=32&activation=sigmoid&optimizer=sgd&learning_rate=0.01&epochs=300&early_stopping=false&batch_size=8"
+    "hidden_layers=8&width=32&activation=sigmoid&optimizer=sgd&learning_rate=0.01&epochs=600&early_stopping=false&batch_size=8"
 )
 
 
@@ -60,11 +60,12 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         # no verdict yet, but the record already shows it: said as "so far", never "nothing wrong"
         expect(page.locator(".st-key-learn_reading").first).to_contain_text("So far (the verdict comes when the run ends)")
         expect(page.locator(".st-key-learn_reading").first).to_contain_text("vanishing gradients")
-        shot(page, "learn-during-run")
         _viewport_at(page, "What the layers say", "learn-during-run-charts")
+        expect(page.get_by_text(re.compile(r"Training: epoch \d+ measured so far")).first).to_be_visible()  # still running
+        shot(page, "learn-during-run")
 
         reading = page.locator(".st-key-learn_reading")
-        expect(reading).to_contain_text("Vanishing gradients", timeout=120_000)
+        expect(reading).to_contain_text("Vanishing gradients", timeout=180_000)
         expect(page.get_by_text(re.compile(r"Training: epoch"))).to_have_count(0)
         expect(page.locator(".st-key-learn_parameters")).to_contain_text("0.weight")
         expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot")).to_have_count(1)
