@@ -5,6 +5,7 @@
     python bench/bench_dynamics.py --held-out        # other constructions on other datasets (held out, run once)
     python bench/bench_dynamics.py --good              # every good_fit case of bench/scenarios.py: no finding allowed
     python bench/bench_dynamics.py --fix               # Fix it for me (3 rounds) on the suite's runs
+    python bench/bench_dynamics.py --fix --without-dynamics   # ... guided by the loss curves only (the baseline)
     python bench/bench_dynamics.py --cost              # recording cost per epoch, with and without, interleaved
 
 Each case's label follows from how it is built, not from what FitLab says (core/diagnosis/dynamics.py):
@@ -79,15 +80,15 @@ HELD_OUT: dict[str, dict[str, Any]] = {
 }
 
 
-def suite_case(job: tuple[str, str, int, bool]) -> dict[str, Any]:
-    label, dataset, seed, fix = job
+def suite_case(job: tuple[str, str, int, bool, bool]) -> dict[str, Any]:
+    label, dataset, seed, fix, inside = job
     held_out = dataset in HELD_OUT_DATASETS
     data = load_builtin(dataset, seed=seed)
     hp = Hyperparameters(**{**(HELD_OUT if held_out else PATHOLOGIES)[label], "seed": seed})
     started = time.perf_counter()
     row: dict[str, Any] = {"label": label, "dataset": dataset}
     if fix:
-        outcome = fix_run(data, hp, rounds=3)
+        outcome = fix_run(data, hp, rounds=3, dynamics=inside)
         result = outcome.rounds[0]
         row["fixed"] = outcome.fixed
         row["path"] = " → ".join(
@@ -131,9 +132,9 @@ def write_section(title: str, body: str) -> None:
     REPORT.write_text(text)
 
 
-def run_suite(seed: int, workers: int, fix: bool, held_out: bool = False) -> None:
+def run_suite(seed: int, workers: int, fix: bool, held_out: bool = False, inside: bool = True) -> None:
     datasets = HELD_OUT_DATASETS if held_out else DATASETS
-    jobs = [(label, dataset, seed, fix) for label in PATHOLOGIES for dataset in datasets]
+    jobs = [(label, dataset, seed, fix, inside) for label in PATHOLOGIES for dataset in datasets]
     started = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool:
         rows = list(pool.map(suite_case, jobs))
@@ -153,11 +154,16 @@ def run_suite(seed: int, workers: int, fix: bool, held_out: bool = False) -> Non
     if fix:
         fixed = sum(r["fixed"] for r in rows)
         paths = "\n".join(f"| {r['label']} | {r['dataset']} | {r['path']} |" for r in rows)
+        flags = " --held-out" * held_out + " --without-dynamics" * (not inside)
+        guide = (
+            "the loss curves and the layers' findings" if inside else "the loss curves only (no per-layer record: the baseline)"
+        )
         body = (
-            f"`python bench/bench_dynamics.py --fix --seed {seed}` ({time.strftime('%Y-%m-%d')})\n\n"
+            f"`python bench/bench_dynamics.py --fix{flags} --seed {seed}` ({time.strftime('%Y-%m-%d')}; guided by {guide})\n\n"
             f"Reached `good_fit` within 3 rounds: **{fixed}/{len(rows)}**\n\n| label | dataset | path |\n|---|---|---|\n{paths}"
         )
-        write_section(f"Fix it for me on the {'held-out constructions' if held_out else 'suite'} (seed {seed})", body)
+        where = "held-out constructions" if held_out else "suite"
+        write_section(f"Fix it for me on the {where} (seed {seed}){'' if inside else ', without the findings'}", body)
         return
     role = (
         "development: the thresholds were set looking at it" if seed == 0 else "held out: run once, after the thresholds were set"
@@ -240,6 +246,7 @@ def main() -> int:
     parser.add_argument("--fix", action="store_true")
     parser.add_argument("--cost", action="store_true")
     parser.add_argument("--held-out", action="store_true", help="the held-out constructions and datasets")
+    parser.add_argument("--without-dynamics", action="store_true", help="with --fix: no per-layer record (the baseline)")
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     if args.cost:
@@ -247,7 +254,7 @@ def main() -> int:
     elif args.good:
         run_good(args.seed, args.workers)
     else:
-        run_suite(args.seed, args.workers, args.fix, args.held_out)
+        run_suite(args.seed, args.workers, args.fix, args.held_out, not args.without_dynamics)
     return 0
 
 

@@ -98,3 +98,16 @@ def test_the_listed_tensors_are_the_model_file() -> None:
 def test_no_run_yet() -> None:
     at = _learn(new_workspace_id())
     assert any("No run in this workspace yet" in str(i.value) for i in at.info)
+
+
+def test_picking_another_run_shows_it() -> None:
+    ws = new_workspace_id()
+    first = _train(ws, "moons", 200, {"hidden_layers": 1, "width": 4, "epochs": 3})
+    _train(ws, "moons", 200, {"hidden_layers": 1, "width": 8, "epochs": 3})
+    at = _learn(ws)
+    assert any("2 x 8 weights" in str(i.value) for i in at.info)  # the newest run first
+    at.selectbox(key="learn_picker").set_value(first).run()
+    assert not at.exception
+    assert any("2 x 4 weights" in str(i.value) for i in at.info), [i.value for i in at.info]
+    at.run()  # and it stays picked on the next rerun
+    assert any("2 x 4 weights" in str(i.value) for i in at.info)

@@ -41,9 +41,14 @@ def pick_run(store: RunStore, ws: str) -> runs.RunView | None:
     }
     if state.LEARN_PICKER.get() != shown:
         state.LEARN_PICKER.set(shown)
-    picked = st.selectbox("Run shown", ids, format_func=labels.__getitem__, key=state.LEARN_PICKER.key)
+    picked = st.selectbox("Run shown", ids, format_func=labels.__getitem__, key=state.LEARN_PICKER.key, on_change=_picked)
     state.SHOWN_RUN.set(picked)
     return next(v for v in views if v.id == picked)
+
+
+def _picked() -> None:
+    """The box changed: that run is now the one shown (here and on the Train page), before the script reruns."""
+    state.SHOWN_RUN.set(state.LEARN_PICKER.get())
 
 
 def comparison(view: runs.RunView, record: RunRecord, d: Dynamics | None) -> None:

@@ -71,6 +71,18 @@ def _tail_median(d: Dynamics, stat: str, layer: int) -> float | None:
     return statistics.median(tail) if tail else None
 
 
+def toward_usual_rate(a: Advice, direction: int) -> Any:
+    """The learning rate to move to: the cheat sheet's usual start for this optimizer when it lies that way,
+    else one step on the slider. (Two steps at a time took Fix it for me three rounds from Adam at 0.3 to a
+    good fit where the loss advice's jump to the usual start took one: bench/REPORT-dynamics.md.)"""
+    if a.hp is None:
+        return None
+    usual = a.usual_learning_rate()
+    if (a.hp.learning_rate - usual) * direction < 0:
+        return usual
+    return a.step("learning_rate", direction)
+
+
 class DynamicsRule(ABC):
     name: str
     title: str
@@ -109,7 +121,7 @@ class ExplodingGradients(DynamicsRule):
         a.add(
             "learning_rate",
             "decrease",
-            a.step("learning_rate", -2),
+            toward_usual_rate(a, -1),
             "Exploding gradients: smaller steps keep the updates bounded.",
         )
 
@@ -134,7 +146,7 @@ class DeadUnits(DynamicsRule):
         a.add(
             "learning_rate",
             "decrease",
-            a.step("learning_rate", -2),
+            toward_usual_rate(a, -1),
             "Dead units: a step too large pushed their inputs below zero for good.",
         )
         a.add(
@@ -163,7 +175,7 @@ class SaturatedUnits(DynamicsRule):
         a.add(
             "learning_rate",
             "decrease",
-            a.step("learning_rate", -2),
+            toward_usual_rate(a, -1),
             "Saturated units: large steps grew the weights until the units saturated.",
         )
         a.add("activation", "set", "relu", "Saturated units: ReLU has no flat tail on the positive side.")
@@ -228,8 +240,8 @@ class StalledUpdates(DynamicsRule):
         a.add(
             "learning_rate",
             "increase",
-            a.step("learning_rate", +2),
-            "Updates too small: the weights hardly moved; 10x larger steps.",
+            toward_usual_rate(a, +1),
+            "Updates too small: the weights hardly moved; larger steps (the usual start when below it).",
         )
 
 

@@ -90,8 +90,10 @@ def fix_run(
     on_round: Callable[[int, RunResult, Recommendation | None], None] | None = None,
     on_model: Callable[[EpochRecord, nn.Module], None] | None = None,
     on_dynamics: Callable[[Dynamics], None] | None = None,
+    dynamics: bool = True,
 ) -> FixResult:
-    """Up to `rounds` fixes after the first run. Callbacks get (round index, ...)."""
+    """Up to `rounds` fixes after the first run. Callbacks get (round index, ...). `dynamics=False` trains
+    without the per-layer record, so only the loss curves guide the fixes (bench/bench_dynamics.py's baseline)."""
     if not 1 <= rounds <= MAX_ROUNDS:
         raise HyperparameterError(f"rounds must be between 1 and {MAX_ROUNDS}, got {rounds}")
     baselines = baselines if baselines is not None else compute_baselines(dataset)
@@ -110,6 +112,7 @@ def fix_run(
             on_model=on_model,
             baselines=baselines,
             on_dynamics=on_dynamics,
+            dynamics=dynamics,
         )
         outcome.rounds.append(result)
         outcome.changes.append(change)

@@ -20,7 +20,7 @@ from core.jsonsafe import json_safe
 from core.training.optim import state_bytes
 from core.training.trainer import EpochRecord, History, Trainer
 
-SMALL_MATRIX = 4096  # a weight matrix up to 64 x 64 is kept in the run for the Learn page's heatmap
+SMALL_MATRIX = 64  # a weight matrix of at most 64 x 64 is kept in the run for the Learn page's heatmap
 
 
 @dataclass
@@ -58,13 +58,13 @@ class RunResult:
 
     def parameters(self) -> dict[str, Any] | None:
         """What the model file holds, for the Learn page (which reads no torch): every state_dict tensor's name,
-        shape and count, and the values of the small weight matrices (<= SMALL_MATRIX entries) for a heatmap."""
+        shape and count, and the values of the small weight matrices (no side over SMALL_MATRIX) for a heatmap."""
         if self.model is None:
             return None
         state = self.model.state_dict()
         tensors = [{"key": key, "shape": list(t.shape), "count": int(t.numel())} for key, t in state.items()]
         matrices = {
-            key: t.detach().cpu().tolist() for key, t in state.items() if t.dim() == 2 and t.numel() <= SMALL_MATRIX
+            key: t.detach().cpu().tolist() for key, t in state.items() if t.dim() == 2 and max(t.shape) <= SMALL_MATRIX
         }
         return json_safe({"tensors": tensors, "matrices": matrices})
 
