@@ -158,3 +158,15 @@ def test_a_run_still_training_is_read_so_far() -> None:
     assert reading(sick, [], None).startswith("So far (the verdict comes when the run ends): vanishing gradients")
     assert reading(_record(), [], None).startswith("So far nothing unusual")
     assert reading(_record(), [], "good_fit").startswith("Nothing wrong inside the network. At epoch 30:")
+
+
+def test_dead_units_in_a_narrow_layer_ask_for_width_first() -> None:
+    """A layer of one unit loses all of it at once (bench/scenarios.py's tiny_circles): width, then the rate."""
+    from core.diagnosis.advice import Advice
+    from core.diagnosis.dynamics import BY_NAME
+
+    narrow, wide = Advice(Hyperparameters(width=1, learning_rate=0.01)), Advice(Hyperparameters(width=128, learning_rate=0.01))
+    BY_NAME["dead_units"].recommend(narrow)
+    BY_NAME["dead_units"].recommend(wide)
+    assert [(r.knob, r.value) for r in narrow.items][:2] == [("width", 4), ("learning_rate", 0.001)]
+    assert [(r.knob, r.value) for r in wide.items][:2] == [("learning_rate", 0.001), ("activation", "leaky_relu")]

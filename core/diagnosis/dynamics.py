@@ -40,6 +40,7 @@ VANISHING_RATIO = 1e-3
 EXPLODING_GROWTH = 1e3
 STALL_DRIFT = 0.25
 STALL_MIN_EPOCHS = 20
+NARROW = 8  # a hidden layer this narrow can lose all of its units at once: dead units then ask for width first
 TAIL = 1 / 3  # dead and saturated shares are read over the last third of the measured epochs
 
 NO_RECORD = "no per-layer record: a log from another tool has only its curves, so nothing is said about the inside of the network"
@@ -143,6 +144,13 @@ class DeadUnits(DynamicsRule):
         )
 
     def recommend(self, a: Advice) -> None:
+        if a.hp is not None and a.hp.width < NARROW:
+            a.add(
+                "width",
+                "increase",
+                a.step("width", +2),
+                f"Dead units in a layer of {a.hp.width}: one dead unit is the whole layer; more units keep some alive.",
+            )
         a.add(
             "learning_rate",
             "decrease",
