@@ -70,7 +70,11 @@ st.caption(
 )
 upload_column, example_column = st.columns([3, 2], vertical_alignment="bottom")
 upload = upload_column.file_uploader(
-    "Training log (CSV)", type=["csv", "txt", "tsv"], key="log_file", on_change=_choose, args=("upload",)
+    "Training log (CSV, text or JSON history)",
+    type=["csv", "txt", "tsv", "log", "json"],
+    key="log_file",
+    on_change=_choose,
+    args=("upload",),
 )
 example = example_column.selectbox("Example log", list(EXAMPLES), key="log_example", on_change=_choose, args=("example",))
 example_column.button("Try an example", key="try_example", on_click=_choose, args=("example",))

@@ -366,10 +366,10 @@ def test_lightning_test_rows_are_ignored():
             b"epoch,step,train_loss,val_loss\n0,9,,0.9\n1,19,0.8,\n",
             "no epoch has both a training and a validation loss: did validation run at the end of an epoch?",
         ),
-        (
-            b'{"loss": [0.9, 0.8]}',
-            "log.csv looks like JSON, not CSV: give the CSV file a logger wrote "
-            "(Keras' CSVLogger, Lightning's metrics.csv, or epoch,train_loss,val_loss)",
+        (  # a JSON history is read (tests/test_log_formats.py); JSON that holds something else is not
+            b'{"name": "resnet", "layers": [50]}',
+            "log.csv is JSON but not a training history: expected Keras' history.history "
+            '({"loss": [...], "val_loss": [...]}) or a Hugging Face trainer_state.json (with log_history)',
         ),
         (
             b"\x00\x01events.out.tfevents",

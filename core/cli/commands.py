@@ -404,7 +404,7 @@ def _diagnose(args: argparse.Namespace) -> None:
         "test": None,
         "baselines": None,
         "diagnosis": diagnose_log(log).to_dict(),
-        "log_format": log.format,  # keras, lightning or plain
+        "log_format": log.format,  # a key of core.logs.reader.FORMATS: keras, lightning, plain, huggingface, ...
         "log_metric": log.metric_name,  # what train_metric / val_metric hold, e.g. accuracy, mae; null: none
         "log_notes": log.notes,
     }

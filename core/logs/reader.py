@@ -14,6 +14,8 @@ Five layouts are recognised; rows are counted like lines of the file, the header
 - ``plain``: ``epoch,train_loss,val_loss`` (optionally ``train_<metric>``, ``val_<metric>``), one row
   per epoch, as a hand-written training loop would write it; a ``batch`` column means several rows
   per epoch (the last row of each epoch is read).
+- JSON histories (core.logs.jsonlog): Keras' ``history.history`` saved as JSON (read as ``keras``) and
+  Hugging Face Trainer's ``trainer_state.json`` (one point per evaluation, read as ``plain``).
 - ``text``: a printed or logging-module log, one line per epoch among other lines:
   ``Epoch [3/50], Train Loss: 1.93, Train Acc: 22.06%, Val Loss: 1.87, Val Acc: 17.72%``,
   ``Epoch 3/50 | Train Loss: x Acc: y | Val Loss: z Acc: w``, ``| end of epoch 3 | valid loss 5.1``.
@@ -52,6 +54,7 @@ from core.logs.epochs import (
     runs_note,
     split_runs,
 )
+from core.logs.jsonlog import NotJSON, is_json_log, json_log_csv
 from core.logs.names import (
     Column,
     detect_format,
@@ -72,6 +75,8 @@ FORMATS = {
     "yolo": "Ultralytics YOLO results.csv",
     "plain": "plain per-epoch CSV",
     "text": "text training log",
+    "keras_json": "Keras history saved as JSON",
+    "huggingface": "Hugging Face Trainer trainer_state.json",
 }
 __all__ = ["FORMATS", "Source", "TrainingLog", "diagnose_log", "read_history_csv", "read_training_log"]
 
@@ -123,6 +128,13 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
         name = str(source) if isinstance(source, str | os.PathLike) else str(getattr(source, "name", "the log"))
     notes: list[str] = []
     text = normalize_line_ends(read_text(source, name), notes)
+    shown_format = None
+    if is_json_log(text):
+        try:
+            text, shown_format = json_log_csv(text, name, notes)
+        except NotJSON:
+            if not is_text_log(text):  # a printed log may start with a dict of its settings
+                raise
     table, sampled = text_log_table(text, notes) if is_text_log(text) else (csv_table(text, name, notes), None)
     del text
     header = table.header
@@ -149,7 +161,7 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
     columns_read = {key: " / ".join(read_from) for key, read_from in picked.items() if read_from}
     missing = tuple((records.epochs[records.absent] + offset).tolist())
     history = _history(records, offset)
-    return TrainingLog(history, fmt, metric, higher, columns_read, notes, learning_rates, missing, runs, logged)
+    return TrainingLog(history, shown_format or fmt, metric, higher, columns_read, notes, learning_rates, missing, runs, logged)
 
 
 def _records(
