@@ -28,6 +28,9 @@ EXAMPLES = {
 }
 
 
+PASTE_CHARS = 2_000_000  # a pasted log: 2 MB of text is tens of thousands of epochs (a file may be larger)
+
+
 # Per session (freed when it ends), two logs at most, and no more than 64 MB of parsed logs: a shared
 # server keeps no one's file after they leave.
 @st.cache_data(show_spinner=False, scope="session", max_entries=2, max_size="64MB")
@@ -65,8 +68,9 @@ def _metric_chart(log: TrainingLog) -> go.Figure:
 # --- the log: an upload or an example
 st.title("Diagnose a log from elsewhere")
 st.caption(
-    "A per-epoch CSV from another tool: Keras' `CSVLogger`, PyTorch Lightning's `CSVLogger` (`metrics.csv`), or "
-    "your own loop's `epoch,train_loss,val_loss`. FitLab draws the curves and gives its verdict."
+    "A per-epoch log from another tool: Keras' `CSVLogger` or console output, PyTorch Lightning's `CSVLogger` "
+    "(`metrics.csv`), your own loop's `epoch,train_loss,val_loss` or printed lines, a Keras history or a Hugging Face "
+    "`trainer_state.json`. FitLab draws the curves and gives its verdict."
 )
 upload_column, example_column = st.columns([3, 2], vertical_alignment="bottom")
 upload = upload_column.file_uploader(
@@ -78,14 +82,24 @@ upload = upload_column.file_uploader(
 )
 example = example_column.selectbox("Example log", list(EXAMPLES), key="log_example", on_change=_choose, args=("example",))
 example_column.button("Try an example", key="try_example", on_click=_choose, args=("example",))
+pasted = st.text_area(
+    "Or paste a log: Keras console output as a notebook prints it, a printed training log, CSV or JSON",
+    key="log_paste",
+    height=110,
+    max_chars=PASTE_CHARS,
+    on_change=_choose,
+    args=("paste",),
+)
 
 chosen = state.LOG_SOURCE.get()
-if upload is not None and chosen != "example":
+if chosen == "paste" and pasted.strip():
+    content, name = pasted.encode("utf-8"), "the pasted log"
+elif upload is not None and chosen not in ("example", "paste"):
     content, name = upload.getvalue(), upload.name
 elif chosen == "example":
     content, name = (EXAMPLES_DIR / EXAMPLES[example]).read_bytes(), EXAMPLES[example]
 else:
-    st.info("Upload a log, or press **Try an example**.")
+    st.info("Upload a log, paste one, or press **Try an example**.")
     st.stop()
 
 # --- how it was read

@@ -42,7 +42,7 @@ def _trace(spec: dict, name: str) -> list:
 
 def test_the_page_starts_empty_with_a_hint() -> None:
     at = _open()
-    assert [i.value for i in at.info] == ["Upload a log, or press **Try an example**."]
+    assert [i.value for i in at.info] == ["Upload a log, paste one, or press **Try an example**."]
     assert not at.get("plotly_chart")
 
 
@@ -110,3 +110,14 @@ def test_a_malformed_log_shows_its_message_and_nothing_else(content, message) ->
     assert [e.value for e in at.error] == [f"Could not read {plain('broken.csv')}: {plain(detail)}"]
     assert not at.get("plotly_chart")
     assert not _verdicts(at)
+
+
+def test_a_pasted_keras_console_log_gets_curves_and_a_verdict() -> None:
+    """Keras console output pasted from a notebook (a real README's, tests/logs/formats/README.md names it)."""
+    text = (Path(__file__).parent / "logs" / "formats" / "keras-console-eip-session3-README.md").read_text()
+    at = _open()
+    at.text_area(key="log_paste").input(text).run()
+    assert not at.exception
+    assert any("Keras console output" in str(m.value) and "50 epoch(s)" in str(m.value) for m in at.markdown)
+    assert _verdicts(at), "a verdict is shown"
+    assert len(_trace(_chart(at, "log_loss_chart"), "validation loss")) == 50

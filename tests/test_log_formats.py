@@ -79,3 +79,55 @@ def test_broken_json_is_a_clear_error(tmp_path: Path, text: str, message: str) -
     path.write_text(text)
     with pytest.raises(DataError, match=message):
         read_training_log(path)
+
+
+KERAS_CONSOLE = FORMATS / "keras-console-eip-session3-README.md"
+
+
+def test_keras_console_output_in_a_readme() -> None:
+    """Verbose=1 output pasted into a README, with LearningRateScheduler lines (`Epoch 00002: ...`) between."""
+    log = read_training_log(KERAS_CONSOLE)
+    assert log.format == "keras_console" and len(log.history) == 50
+    assert log.history[0].train_loss == 1.5255 and log.history[0].val_loss == 2.9379
+    assert log.history[-1].val_loss == 0.5463 and log.history[-1].val_metric == 0.8225
+    assert log.metric_name == "accuracy"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # verbose=2 (constructed in Keras' own layout)
+        [
+            "Epoch 1/3",
+            "32/32 - 1s - loss: 0.9000 - val_loss: 0.9500 - 1s/epoch - 20ms/step",
+            "Epoch 2/3",
+            "32/32 - 0s - loss: 0.7000 - val_loss: 0.8000",
+            "Epoch 3/3",
+            "32/32 - 0s - loss: 0.6000 - val_loss: 0.7900",
+        ],
+        # Keras 3's bar, with the bar's earlier states pasted too; metrics before the loss
+        [
+            "Epoch 1/3",
+            "\x1b[1m 1/32\x1b[0m ━━━━━━━━━━━━━━━━━━━━ 5s 200ms/step - accuracy: 0.4 - loss: 1.2",
+            "32/32 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.6 - loss: 0.9000 - val_accuracy: 0.6 - val_loss: 0.9500",
+            "Epoch 2/3",
+            "32/32 ━━━━━━━━━━━━━━━━━━━━ 0s 2ms/step - accuracy: 0.7 - loss: 0.7000 - val_accuracy: 0.6 - val_loss: 0.8000",
+            "Epoch 3/3",
+            "32/32 ━━━━━━━━━━━━━━━━━━━━ 0s 2ms/step - accuracy: 0.8 - loss: 0.6000 - val_accuracy: 0.7 - val_loss: 0.7900",
+        ],
+        # TF1's `Train on N samples` line and an [====] bar
+        [
+            "Train on 800 samples, validate on 200 samples",
+            "Epoch 1/3",
+            "800/800 [==============================] - 1s 1ms/sample - loss: 0.9000 - val_loss: 0.9500",
+            "Epoch 2/3",
+            "800/800 [==============================] - 0s 301us/sample - loss: 0.7000 - val_loss: 0.8000",
+            "Epoch 3/3",
+            "800/800 [==============================] - 0s 298us/sample - loss: 0.6000 - val_loss: 0.7900",
+        ],
+    ],
+    ids=["verbose-2", "keras-3", "tf1"],
+)
+def test_keras_console_layouts(lines: list[str]) -> None:
+    log = read_training_log("\n".join(lines).encode(), name="console.txt")
+    assert log.history["train_loss"] == [0.9, 0.7, 0.6] and log.history["val_loss"] == [0.95, 0.8, 0.79]

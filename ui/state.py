@@ -82,7 +82,7 @@ LEARN_PICKER: Slot[str | None] = Slot("learn_picker", None, "Widget: the Learn p
 LEARN_LAYER: Slot[int] = Slot("learn_layer", 0, "Widget: the layer the Learn page shows.")
 
 # --- the Diagnose-a-log page
-LOG_SOURCE: Slot[str | None] = Slot("log_source", None, "What the Diagnose page shows: 'upload' or 'example'.")
+LOG_SOURCE: Slot[str | None] = Slot("log_source", None, "What the Diagnose page shows: 'upload', 'example' or 'paste'.")
 
 
 def widget_value(key: str, default: Any = None) -> Any:

@@ -67,7 +67,7 @@ from core.logs.names import (
     value_columns,
 )
 from core.logs.table import Source, Table, check_widths, csv_table, limit_value, normalize_line_ends, read_text
-from core.logs.textlog import is_text_log, text_log_table
+from core.logs.textlog import is_text_log, keras_console, text_log_table
 
 FORMATS = {
     "keras": "Keras CSVLogger",
@@ -76,6 +76,7 @@ FORMATS = {
     "plain": "plain per-epoch CSV",
     "text": "text training log",
     "keras_json": "Keras history saved as JSON",
+    "keras_console": "Keras console output",
     "huggingface": "Hugging Face Trainer trainer_state.json",
 }
 __all__ = ["FORMATS", "Source", "TrainingLog", "diagnose_log", "read_history_csv", "read_training_log"]
@@ -135,6 +136,8 @@ def read_training_log(source: Source, name: str | None = None) -> TrainingLog:
         except NotJSON:
             if not is_text_log(text):  # a printed log may start with a dict of its settings
                 raise
+    if (console := keras_console(text, notes)) is not None:
+        text, shown_format = console, "keras_console"
     table, sampled = text_log_table(text, notes) if is_text_log(text) else (csv_table(text, name, notes), None)
     del text
     header = table.header

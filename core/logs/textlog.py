@@ -35,6 +35,39 @@ SEGMENT = re.compile(r"(?<!\s)\s*+(?:,|\||(?<= )- )\s*+")
 NON_FINITE = re.compile(r"\b(?:nan|inf)\b", re.IGNORECASE)
 
 Pairs = list[tuple[str, str, bool]]
+# Keras' console output puts the epoch on a line of its own (`Epoch 3/50`) and the values on the next:
+# `195/195 [=====] - 75s 389ms/step - loss: 0.96 - accuracy: 0.65 - val_loss: 1.35 - val_accuracy: 0.59`
+# (verbose=1; Keras 3 draws the bar with `━`), `32/32 - 1s - loss: 0.69 - val_loss: 0.69` (verbose=2).
+KERAS_EPOCH = re.compile(r"^[ \t]*Epoch[ \t]+(\d+)/(\d+)[ \t]*$", re.MULTILINE)
+KERAS_VALUES = re.compile(r"^[ \t]*\d+/\d+\b.*?\bloss: ")
+KERAS_NOISE = re.compile(r"\b\d+(?:\.\d+)?(?:s|ms|us|µs)(?:/(?:step|epoch|sample))?\b")  # `75s 389ms/step`, `1s/epoch`
+
+
+def keras_console(text: str, notes: list[str]) -> str | None:
+    """Keras' console output as one line per epoch (`Epoch 3/50 - loss: ... - val_loss: ...`), or None when the
+    text has no `Epoch N/M` line of its own. Of the progress lines after an epoch's line, the last one with a
+    loss is that epoch's (its end: with verbose=1 a pasted log may hold the bar's earlier states too)."""
+    if KERAS_EPOCH.search(text) is None:
+        return None
+    merged: list[str] = []
+    epoch: str | None = None
+    values: str | None = None
+    for line in text.split("\n"):
+        mark = KERAS_EPOCH.match(line)
+        if mark is not None:
+            if epoch is not None and values is not None:
+                merged.append(f"{epoch} - {values}")
+            epoch, values = f"Epoch {mark.group(1)}/{mark.group(2)}", None
+        elif epoch is not None and KERAS_VALUES.match(line):
+            values = KERAS_NOISE.sub("", line.split("]", 1)[-1] if "[" in line else line)
+    if epoch is not None and values is not None:
+        merged.append(f"{epoch} - {values}")
+    if not merged:
+        return None
+    notes.append(
+        f"Keras console output: {len(merged)} epoch(s), each read from the last progress line after its `Epoch N/M` line."
+    )
+    return "\n".join(merged)
 
 
 def is_text_log(text: str) -> bool:

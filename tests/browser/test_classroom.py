@@ -107,7 +107,7 @@ def test_reload_and_page_switch_keep_runs_and_knobs_another_workspace_sees_none(
         run_line = page.get_by_text("Last run:").inner_text()
 
         page.get_by_role("link", name="Diagnose a log").click()
-        expect(page.get_by_text("Upload a log, or press Try an example.")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Upload a log, paste one, or press Try an example.")).to_be_visible(timeout=30_000)
         page.get_by_role("link", name="Train & diagnose").click()
         expect(page.get_by_text(VERDICT)).to_be_visible(timeout=30_000)
         expect(slider(page, "Hidden layers (depth)")).to_have_attribute("aria-valuetext", "3")

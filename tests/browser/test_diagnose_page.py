@@ -16,7 +16,7 @@ KERAS_LOG = Path(__file__).resolve().parents[2] / "ui" / "assets" / "example_log
 
 def test_upload_a_keras_log_and_read_its_verdict(page: Page) -> None:
     page.get_by_role("link", name="Diagnose a log").click()
-    expect(page.get_by_text("Upload a log, or press Try an example.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Upload a log, paste one, or press Try an example.")).to_be_visible(timeout=30_000)
 
     page.locator(".st-key-log_file input[type=file]").set_input_files(str(KERAS_LOG))
     expect(page.locator(".st-key-log_format")).to_contain_text(

@@ -64,7 +64,7 @@ def _log(payload: str) -> bytes:
 def test_a_payload_log_is_text_and_makes_no_request(page: Page, tracker: str) -> None:
     payload = _payload(tracker)
     page.get_by_role("link", name="Diagnose a log").click()
-    expect(page.get_by_text("Upload a log, or press Try an example.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Upload a log, paste one, or press Try an example.")).to_be_visible(timeout=30_000)
     upload = {"name": f"{payload}.csv", "mimeType": "text/csv", "buffer": _log(payload)}
     page.locator(".st-key-log_file input[type=file]").set_input_files(upload)
     expect(page.locator(".st-key-verdict")).to_contain_text("Verdict", timeout=30_000)
