@@ -47,17 +47,9 @@ def inside(run_id: str, was_active: bool) -> None:
         st.rerun(scope="app")  # the run ended: draw the whole page once more (its run picker too), without the refresh
     record = RunRecord(stored)
     d = record.dynamics
-    st.caption(f"Status: {learn.runs.STATUS_WORDS.get(current.status, current.status)}.")
-    learn.comparison(current, record, d)
-    st.subheader("What the layers say")
-    learn.verdict_reading(current, d)
-    if d is None or not d.epochs:
-        return
-    if current.active:
-        st.caption(f"Training: epoch {d.epochs[-1]} measured so far; this page follows it.")
-    learn.network_charts(d, current.hp)
-    st.subheader("One layer at a time")
-    learn.layer_view(d, record.parameters.get("matrices") or {}, current.hp)
+    with st.container(key="learn_live"):
+        learn.run_view(current, record, d)
 
 
+learn.steady()
 inside(view.id, view.active)

@@ -21,6 +21,15 @@ from ui import runs, state
 from ui.text import plain
 
 LEARN_KINDS = ("train", "fix", "trial")
+# While the page follows a run, its fragment reruns every second; Streamlit greys a rerunning fragment's
+# elements (to a third) once a rerun takes more than a moment, which on a busy server (a class training)
+# is every second: a blinking page on a projector. The elements are redrawn in place, never stale for long.
+STEADY = "<style>.st-key-learn_live [data-stale='true'] { opacity: 1 !important; transition: none !important; }</style>"
+
+
+def steady() -> None:
+    """Keep the followed run's charts at full strength while the fragment reruns (a fixed style, no user text)."""
+    st.html(STEADY)
 
 
 def pick_run(store: RunStore, ws: str) -> runs.RunView | None:
@@ -157,3 +166,18 @@ def layer_view(d: Dynamics, matrices: dict[str, list[list[float]]], hp: Hyperpar
         st.plotly_chart(figures.matrix_figure(matrix, f"{layer.name}: the weight matrix ({layer.weight})"), key="learn_matrix")
     else:
         st.caption(f"The {layer.name}'s matrix ({layer.outputs} x {layer.inputs}) is too large for a readable heatmap.")
+
+
+def run_view(current: runs.RunView, record: RunRecord, d: Dynamics | None) -> None:
+    """The run shown, top to bottom: status, the comparison table, what the layers say, the charts, one layer."""
+    st.caption(f"Status: {runs.STATUS_WORDS.get(current.status, current.status)}.")
+    comparison(current, record, d)
+    st.subheader("What the layers say")
+    verdict_reading(current, d)
+    if d is None or not d.epochs:
+        return
+    if current.active:
+        st.caption(f"Training: epoch {d.epochs[-1]} measured so far; this page follows it.")
+    network_charts(d, current.hp)
+    st.subheader("One layer at a time")
+    layer_view(d, record.parameters.get("matrices") or {}, current.hp)

@@ -19,6 +19,21 @@ VANISHING = (
 )
 
 
+DIMMEST = """async (ms) => {
+  let low = 1;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (const el of document.querySelectorAll('[class*="st-key-learn_chart"]')) {
+      let node = el, opacity = 1;
+      while (node && node !== document.body) { opacity *= parseFloat(getComputedStyle(node).opacity); node = node.parentElement; }
+      low = Math.min(low, opacity);
+    }
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return low;
+}"""
+
+
 def _viewport_at(page, heading: str, name: str) -> None:  # type: ignore[no-untyped-def]
     """A screenshot of the window scrolled to `heading` (Streamlit scrolls its own container, so a full-page
     screenshot shows only the top)."""
@@ -57,6 +72,9 @@ def test_learn_page_during_and_after_a_run(server: str, browser) -> None:  # typ
         else:
             raise AssertionError(f"the Learn page stayed at epoch {first} while the run trained")
         expect(page.locator(".st-key-learn_chart_gradient .js-plotly-plot").first).to_be_visible()
+        # followed every second, the page does not dim: the lowest opacity of its charts over 4 s of refreshes
+        dimmest = page.evaluate(DIMMEST, 4000)
+        assert dimmest > 0.9, f"the Learn page dims while it follows the run (opacity down to {dimmest})"
         # no verdict yet, but the record already shows it: said as "so far", never "nothing wrong"
         expect(page.locator(".st-key-learn_reading").first).to_contain_text("So far (the verdict comes when the run ends)")
         expect(page.locator(".st-key-learn_reading").first).to_contain_text("vanishing gradients")
