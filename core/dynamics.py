@@ -105,7 +105,6 @@ class Dynamics:
 
     layers: list[LayerInfo]
     activation: str
-    probe_rows: int = 0  # unused (0): the gradient is the last mini-batch's
     probe_val_rows: int = 0  # validation rows of the dead / saturated count
     epochs: list[int] = field(default_factory=list)
     stats: dict[str, list[list[float | None]]] = field(default_factory=lambda: {name: [] for name in STATS})
@@ -132,7 +131,6 @@ class Dynamics:
         return {
             "layers": [layer.to_dict() for layer in self.layers],
             "activation": self.activation,
-            "probe_rows": self.probe_rows,
             "probe_val_rows": self.probe_val_rows,
             "epochs": list(self.epochs),
             "stats": {name: [[_clean(v) for v in row] for row in rows] for name, rows in self.stats.items()},
@@ -148,7 +146,6 @@ class Dynamics:
         return cls(
             layers=[LayerInfo.from_dict(layer) for layer in values.get("layers", [])],
             activation=str(values.get("activation", "")),
-            probe_rows=int(values.get("probe_rows", 0)),
             probe_val_rows=int(values.get("probe_val_rows", 0)),
             epochs=[int(e) for e in values.get("epochs", [])],
             stats={name: [[_optional(v) for v in row] for row in stats.get(name, [])] for name in STATS},

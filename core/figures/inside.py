@@ -227,16 +227,24 @@ def rebin(h: Histogram, low: float, high: float, bins: int = GRID_BINS) -> list[
     return shares
 
 
+def _layer_histograms(d: Dynamics, layer: int, kind: str) -> tuple[str, list[tuple[int, Histogram]], str]:
+    """(the layer's name, its non-empty snapshots of `kind`, the value axis title)."""
+    name = d.layers[layer].name if layer < len(d.layers) else f"layer {layer + 1}"
+    return name, _histograms(d, layer, kind), "weight value" if kind == "weights" else "bias value"
+
+
+def _nothing(fig: go.Figure, name: str, kind: str, value_title: str, y_title: str) -> go.Figure:
+    _note(fig, f"No finite {kind} were recorded for {name}")
+    return _finish(fig, f"{name}: {kind}", value_title, y_title)
+
+
 def distribution_figure(d: Dynamics, layer: int, kind: str = "weights") -> go.Figure:
     """How a layer's weights (or biases) spread out over training: one heatmap row per snapshot epoch,
     colour = share of the layer's values in each value bin, all rows on one common value grid."""
-    name = d.layers[layer].name if layer < len(d.layers) else f"layer {layer + 1}"
-    found = _histograms(d, layer, kind)
+    name, found, value_title = _layer_histograms(d, layer, kind)
     fig = go.Figure()
-    value_title = "weight value" if kind == "weights" else "bias value"
     if not found:
-        _note(fig, f"No finite {kind} were recorded for {name}")
-        return _finish(fig, f"{name}: {kind}", value_title, "epoch")
+        return _nothing(fig, name, kind, value_title, "epoch")
     low, high = _grid([h for _, h in found])
     width = (high - low) / GRID_BINS
     fig.add_trace(
@@ -263,13 +271,10 @@ def distribution_figure(d: Dynamics, layer: int, kind: str = "weights") -> go.Fi
 
 def snapshot_figure(d: Dynamics, layer: int, kind: str = "weights") -> go.Figure:
     """The first and the last histogram of a layer's weights (or biases), overlaid: random vs learned."""
-    name = d.layers[layer].name if layer < len(d.layers) else f"layer {layer + 1}"
-    found = _histograms(d, layer, kind)
+    name, found, value_title = _layer_histograms(d, layer, kind)
     fig = go.Figure()
-    value_title = "weight value" if kind == "weights" else "bias value"
     if not found:
-        _note(fig, f"No finite {kind} were recorded for {name}")
-        return _finish(fig, f"{name}: {kind}", value_title, "share")
+        return _nothing(fig, name, kind, value_title, "share")
     low, high = _grid([h for _, h in found])
     picks = [found[0]] if len(found) == 1 else [found[0], found[-1]]
     for position, (epoch, h) in enumerate(picks):

@@ -72,10 +72,9 @@ class Probe:
     """Measures a network after each epoch into a Dynamics record (`seconds`: the time it took in all)."""
 
     def __init__(self, model: nn.Module, x_val: torch.Tensor, activation: str, budget: int) -> None:
-        self.model = model
         self.linears = [m for m in model.children() if isinstance(m, nn.Linear)]
         self.x_val = x_val[:PROBE_VAL_ROWS] if len(x_val) else None
-        self.record = Dynamics(describe_layers(model), activation, 0, min(PROBE_VAL_ROWS, len(x_val)))
+        self.record = Dynamics(describe_layers(model), activation, probe_val_rows=min(PROBE_VAL_ROWS, len(x_val)))
         self._activations = [layer.activation or "" for layer in self.record.layers if layer.activation is not None]
         self._snapshots = sorted(snapshot_epochs(budget))
         self._started = time.perf_counter()
